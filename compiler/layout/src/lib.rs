@@ -1,0 +1,1 @@
+//! The algebraic layout system (see docs/layouts.md).
