@@ -1,0 +1,219 @@
+//! A kernel's signature: compile-time parameters, run-time parameters, launch attributes.
+
+use super::builder::Builder;
+use super::consts;
+use super::scope::{Binding, Scopes};
+use super::{Checked, Options, Reporter};
+use crate::diag::Diagnostic;
+use crate::syntax::ast;
+use crate::tir::{ConstValue, Dim, IndexExpr, Kernel, Op, Param, ParamKind, Type};
+use tilec_dtype::DType;
+
+/// What a function body is checked with.
+pub struct Checker<'a> {
+    pub rep: &'a Reporter,
+    pub b: Builder,
+    pub scopes: Scopes,
+    pub params: Vec<Param>,
+    pub dims: Vec<String>,
+}
+
+/// The most threads a block may have (every current NVIDIA and AMD target).
+const MAX_THREADS: i64 = 1024;
+
+pub fn check_kernel(k: &ast::Kernel, options: &Options, rep: &Reporter) -> Checked<Kernel> {
+    let mut cx = Checker { rep, b: Builder::new(), scopes: Scopes::new(), params: Vec::new(), dims: Vec::new() };
+    let mut declared: Vec<(String, crate::syntax::Span)> = Vec::new();
+    let mut declare = |id: &ast::Ident| -> Checked<()> {
+        if let Some((_, first)) = declared.iter().find(|(n, _)| *n == id.name) {
+            return Err(rep.report(
+                Diagnostic::at(id.span, format!("`{}` is declared twice in kernel `{}`", id.name, k.name.name), "declared again here")
+                    .with_secondary(*first, "first declared here"),
+            ));
+        }
+        declared.push((id.name.clone(), id.span));
+        Ok(())
+    };
+
+    // Compile-time parameters, in order: a default may use earlier ones.
+    let mut consts = Vec::new();
+    let mut ok = true;
+    for c in &k.consts {
+        ok &= declare(&c.name).is_ok();
+        match const_value(c, options, &cx.scopes) {
+            Ok(v) => {
+                cx.scopes.bind(&c.name.name, Binding::Const(v.clone()));
+                consts.push((c.name.name.clone(), v));
+            }
+            Err(d) => {
+                rep.report(d);
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return Err(super::ErrorReported);
+    }
+
+    // Run-time parameters; a dimension that names no compile-time value is symbolic.
+    for p in &k.params {
+        declare(&p.name)?;
+        let kind = match &p.ty {
+            ast::ParamType::Scalar { dtype } => ParamKind::Scalar(cx.dtype(dtype)?),
+            ast::ParamType::Global { dtype, dims } => {
+                let dtype = cx.dtype(dtype)?;
+                let mut shape = Vec::new();
+                for d in dims {
+                    shape.push(cx.dim(d, &mut declare)?);
+                }
+                if shape.is_empty() {
+                    return Err(rep.report(Diagnostic::at(p.span, "a global tensor needs at least one dimension", "no dimensions")));
+                }
+                ParamKind::Tensor { dtype, shape }
+            }
+        };
+        let index = cx.params.len();
+        cx.params.push(Param { name: p.name.name.clone(), kind: kind.clone(), span: p.span });
+        match kind {
+            ParamKind::Tensor { .. } => cx.scopes.bind(&p.name.name, Binding::Tensor(index)),
+            ParamKind::Scalar(d) => {
+                let v = cx.b.push(Op::ScalarParam(index), Type::Scalar(d), p.span);
+                cx.scopes.bind(&p.name.name, Binding::Local(v));
+            }
+        }
+    }
+
+    let (grid, warps) = launch_attrs(k, &cx, rep)?;
+    cx.block(&k.body);
+    if rep.has_errors() {
+        return Err(super::ErrorReported);
+    }
+    let Checker { b, params, dims, .. } = cx;
+    let (body, values) = b.finish();
+    Ok(Kernel { name: k.name.name.clone(), consts, params, dims, grid, warps, values, body, span: k.span })
+}
+
+fn const_value(c: &ast::ConstParam, options: &Options, scopes: &Scopes) -> Result<ConstValue, Diagnostic> {
+    let kind = c.kind.name.as_str();
+    if !matches!(kind, "int" | "bool" | "dtype") {
+        return Err(Diagnostic::at(c.kind.span, format!("unknown kind of compile-time parameter `{kind}`"), "expected `int`, `bool` or `dtype`"));
+    }
+    let value = if let Some(d) = options.defines.iter().rev().find(|d| d.name == c.name.name) {
+        parse_define(kind, &d.value).map_err(|why| {
+            Diagnostic::error(format!("-D {}={}: {why}", d.name, d.value)).with_label(c.span, format!("`{}` is declared here as `{kind}`", c.name.name))
+        })?
+    } else if let Some(e) = &c.default {
+        consts::eval(e, scopes)?
+    } else {
+        return Err(Diagnostic::at(c.span, format!("compile-time parameter `{}` has no value", c.name.name), "no default")
+            .with_help(format!("give it a default (`{}: {kind} = ...`) or a value on the command line (`-D {}=...`)", c.name.name, c.name.name)));
+    };
+    let fits = matches!((kind, &value), ("int", ConstValue::Int(_)) | ("bool", ConstValue::Bool(_)) | ("dtype", ConstValue::DType(_)));
+    if !fits {
+        let span = c.default.as_ref().map_or(c.span, |e| e.span);
+        return Err(Diagnostic::at(span, format!("`{}` is declared `{kind}` but its value is `{value}`", c.name.name), format!("not a `{kind}`")));
+    }
+    Ok(value)
+}
+
+fn parse_define(kind: &str, v: &str) -> Result<ConstValue, String> {
+    match kind {
+        "int" => v.parse::<i64>().map(ConstValue::Int).map_err(|_| format!("`{v}` is not an integer")),
+        "bool" => match v {
+            "true" => Ok(ConstValue::Bool(true)),
+            "false" => Ok(ConstValue::Bool(false)),
+            _ => Err(format!("`{v}` is not `true` or `false`")),
+        },
+        _ => v.parse::<DType>().map(ConstValue::DType).map_err(|e| e.to_string()),
+    }
+}
+
+fn launch_attrs(k: &ast::Kernel, cx: &Checker<'_>, rep: &Reporter) -> Checked<([IndexExpr; 3], u32)> {
+    let mut grid = [IndexExpr::Const(1), IndexExpr::Const(1), IndexExpr::Const(1)];
+    let mut warps = 4u32;
+    let mut failed = false;
+    for a in &k.attrs {
+        match a.name.name.as_str() {
+            "grid" => {
+                if a.args.is_empty() || a.args.len() > 3 {
+                    rep.report(Diagnostic::at(a.span, "`grid` takes one to three sizes", format!("{} given", a.args.len())));
+                    failed = true;
+                    continue;
+                }
+                for (i, e) in a.args.iter().enumerate() {
+                    match consts::index_expr(e, &cx.scopes) {
+                        Ok(IndexExpr::Const(n)) if n < 1 => {
+                            rep.report(Diagnostic::at(e.span, format!("a grid size must be positive, this one is {n}"), "not positive"));
+                            failed = true;
+                        }
+                        Ok(ix) => grid[i] = ix,
+                        Err(d) => {
+                            rep.report(d);
+                            failed = true;
+                        }
+                    }
+                }
+            }
+            "warps" => {
+                let n = match a.args.as_slice() {
+                    [e] => consts::int(e, &cx.scopes).map_err(|d| rep.report(d)),
+                    _ => Err(rep.report(Diagnostic::at(a.span, "`warps` takes one compile-time integer", format!("{} given", a.args.len())))),
+                };
+                match n {
+                    Ok(n) if (1..=MAX_THREADS / 32).contains(&n) => warps = n as u32,
+                    Ok(n) => {
+                        rep.report(Diagnostic::at(a.args[0].span, format!("`warps({n})` is out of range"), "must be 1 to 32")
+                            .with_note("a block has at most 1024 threads, 32 per warp"));
+                        failed = true;
+                    }
+                    Err(_) => failed = true,
+                }
+            }
+            other => {
+                rep.report(Diagnostic::at(a.name.span, format!("unknown kernel attribute `{other}`"), "expected `grid` or `warps`"));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        Err(super::ErrorReported)
+    } else {
+        Ok((grid, warps))
+    }
+}
+
+impl Checker<'_> {
+    /// Resolves a type name: a dtype, or a compile-time `dtype` parameter.
+    pub fn dtype(&self, id: &ast::Ident) -> Checked<DType> {
+        match self.scopes.lookup(&id.name) {
+            Some(Binding::Const(ConstValue::DType(d))) => Ok(*d),
+            Some(_) => Err(self.rep.report(Diagnostic::at(id.span, format!("`{}` is not a dtype", id.name), "expected an element type"))),
+            None => id.name.parse::<DType>().map_err(|e| {
+                self.rep.report(Diagnostic::at(id.span, format!("unknown element type `{}`", id.name), e.reason).with_note(
+                    "valid forms: bool; i1..i8, u1..u8, i16, i32, i64, u16, u32, u64; f16, bf16, tf32, f32, f64; fNeXmY (f8e4m3, f6e3m2, f4e2m1, ...); e8m0",
+                ))
+            }),
+        }
+    }
+
+    fn dim(&mut self, d: &ast::Expr, declare: &mut impl FnMut(&ast::Ident) -> Checked<()>) -> Checked<Dim> {
+        if let ast::ExprKind::Name(id) = &d.kind {
+            match self.scopes.lookup(&id.name) {
+                Some(Binding::Dim(i)) => return Ok(Dim::Sym(*i)),
+                None if id.name.parse::<DType>().is_err() => {
+                    declare(id)?;
+                    self.dims.push(id.name.clone());
+                    let i = self.dims.len() - 1;
+                    self.scopes.bind(&id.name, Binding::Dim(i));
+                    return Ok(Dim::Sym(i));
+                }
+                _ => {}
+            }
+        }
+        match consts::int(d, &self.scopes) {
+            Ok(n) if n >= 1 => Ok(Dim::Fixed(n as u64)),
+            Ok(n) => Err(self.rep.report(Diagnostic::at(d.span, format!("a tensor dimension must be positive, this one is {n}"), "not positive"))),
+            Err(diag) => Err(self.rep.report(diag)),
+        }
+    }
+}

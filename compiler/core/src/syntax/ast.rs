@@ -1,0 +1,179 @@
+//! The abstract syntax tree, as written, with a source span on every node.
+//!
+//! The AST keeps the user's names and shapes unresolved: whether `N` is a symbolic dimension, a
+//! compile-time parameter or a local is decided by semantic analysis (`sema`).
+
+use super::span::Span;
+
+/// A name as written, with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// One source file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Kernel(Kernel),
+}
+
+/// `kernel NAME<CONSTS>(PARAMS) ATTRS { BODY }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    pub name: Ident,
+    pub consts: Vec<ConstParam>,
+    pub params: Vec<Param>,
+    pub attrs: Vec<Attr>,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// A compile-time parameter `NAME: KIND = DEFAULT`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstParam {
+    pub name: Ident,
+    /// `int`, `bool` or `dtype`.
+    pub kind: Ident,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// A run-time parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: ParamType,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamType {
+    /// `global DTYPE[DIM, ...]`: a tensor in global memory; a dimension is a symbolic name or a
+    /// compile-time expression.
+    Global { dtype: Ident, dims: Vec<Expr> },
+    /// `DTYPE`: a scalar passed by value.
+    Scalar { dtype: Ident },
+}
+
+/// A launch attribute: `grid(...)`, `warps(...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attr {
+    pub name: Ident,
+    pub args: Vec<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StmtKind {
+    /// `let NAME = VALUE;`
+    Let { name: Ident, value: Expr },
+    /// `NAME = VALUE;`
+    Assign { name: Ident, value: Expr },
+    /// `for VAR in range(START, END, STEP) { BODY }`
+    For { var: Ident, iter: Expr, body: Block },
+    /// An expression evaluated for its effect, such as `store(...)`.
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "&&",
+            BinOp::Or => "||",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    }
+
+    pub fn is_logical(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Name(Ident),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    /// `callee<generics>(args)`; `callee<generics>[args]` is written with `bracket = true`
+    /// (`zeros<f32>[BM, BN]`).
+    Call { callee: Ident, generics: Vec<Expr>, args: Vec<Expr>, bracket: bool },
+    /// `base.field`, e.g. `block.x`.
+    Field(Box<Expr>, Ident),
+    /// `base[i.., j]`: a view of a global tensor at an offset.
+    Index(Box<Expr>, Vec<IndexArg>),
+    /// `[a, b, c]`: a list, used for shapes.
+    List(Vec<Expr>),
+}
+
+/// One position inside `[...]` after a tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexArg {
+    /// `i..`: the view starts at `i` along this dimension and keeps it.
+    From(Expr),
+    /// `..`: the whole dimension.
+    Full(Span),
+}

@@ -1,0 +1,76 @@
+//! Operations of the tile IR.
+
+use super::ValueId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    /// Integer division truncates toward zero (as C and PTX do); float division is IEEE.
+    Div,
+    /// Integer remainder takes the sign of the dividend.
+    Rem,
+    Min,
+    Max,
+    /// Logical on bool, bitwise on integers.
+    And,
+    Or,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+}
+
+/// A constant; its dtype is the result's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Literal {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// A scalar constant of the result's dtype.
+    Const(Literal),
+    /// `block.x|y|z`: the index of this thread block in the grid (i64).
+    BlockIndex(u8),
+    /// The run-time size of symbolic dimension `dims[i]` (i64).
+    DimSize(usize),
+    /// The value of scalar parameter `params[i]`.
+    ScalarParam(usize),
+    Unary(UnaryOp, ValueId),
+    /// Elementwise; both operands have the result's type (broadcasts are explicit).
+    Binary(BinaryOp, ValueId, ValueId),
+    /// Elementwise comparison of two values of one type; the result is bool of the same shape.
+    Compare(CmpOp, ValueId, ValueId),
+    /// Elementwise conversion to the result's dtype (docs/dtypes.md gives the rules).
+    Cast(ValueId),
+    /// A scalar repeated into a tile of the result's shape.
+    Splat(ValueId),
+    /// A tile broadcast to the result's shape along its size-1 dimensions (and new leading ones).
+    Broadcast(ValueId),
+    /// Reads a tile of the result's shape from tensor `params[tensor]` starting at `offsets` (one i64
+    /// per dimension). Elements outside the tensor read as zero: loads are bounds-masked.
+    Load { tensor: usize, offsets: Vec<ValueId> },
+    /// Writes `value` into tensor `params[tensor]` starting at `offsets`; elements that fall outside
+    /// the tensor are not written.
+    Store { tensor: usize, offsets: Vec<ValueId>, value: ValueId },
+    /// `for iv in range(start, end, step)` with loop-carried values: the body's arguments are the
+    /// induction variable then the carried values (initialised from `inits`); the body yields the
+    /// next carried values; the instruction's results are the final carried values. `step` > 0.
+    For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block },
+}

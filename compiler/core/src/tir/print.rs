@@ -1,0 +1,103 @@
+//! The textual form of the tile IR (`tilec build --emit tir`), used by snapshot tests.
+//!
+//! ```text
+//! kernel vector_add<BLOCK = 1024>(a: global f32[N], ...) grid(cdiv(N, 1024), 1, 1) warps(4) {
+//!   %0: i64 = block_index x
+//!   %3: f32[1024] = load a[%2]
+//! }
+//! ```
+
+use super::*;
+use std::fmt::Write;
+
+pub fn print_program(p: &Program) -> String {
+    let mut out = String::new();
+    for (i, k) in p.kernels.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        print_kernel(k, &mut out);
+    }
+    out
+}
+
+fn print_kernel(k: &Kernel, out: &mut String) {
+    write!(out, "kernel {}", k.name).unwrap();
+    if !k.consts.is_empty() {
+        let consts: Vec<String> = k.consts.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        write!(out, "<{}>", consts.join(", ")).unwrap();
+    }
+    let params: Vec<String> = k.params.iter().map(|p| param(k, p)).collect();
+    let grid: Vec<String> = k.grid.iter().map(|g| g.display(&k.dims)).collect();
+    writeln!(out, "({}) grid({}) warps({}) {{", params.join(", "), grid.join(", "), k.warps).unwrap();
+    block(k, &k.body, 1, out);
+    out.push_str("}\n");
+}
+
+fn param(k: &Kernel, p: &Param) -> String {
+    match &p.kind {
+        ParamKind::Scalar(d) => format!("{}: {d}", p.name),
+        ParamKind::Tensor { dtype, shape } => {
+            let dims: Vec<String> = shape
+                .iter()
+                .map(|d| match d {
+                    Dim::Sym(i) => k.dims[*i].clone(),
+                    Dim::Fixed(n) => n.to_string(),
+                })
+                .collect();
+            format!("{}: global {dtype}[{}]", p.name, dims.join(", "))
+        }
+    }
+}
+
+fn v(id: ValueId) -> String {
+    format!("%{}", id.0)
+}
+
+fn list(ids: &[ValueId]) -> String {
+    ids.iter().map(|&i| v(i)).collect::<Vec<_>>().join(", ")
+}
+
+fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    for inst in &b.insts {
+        out.push_str(&pad);
+        if !inst.results.is_empty() {
+            let res: Vec<String> = inst.results.iter().map(|&r| format!("{}: {}", v(r), k.ty(r))).collect();
+            write!(out, "{} = ", res.join(", ")).unwrap();
+        }
+        match &inst.op {
+            Op::Const(Literal::Int(c)) => write!(out, "const {c}").unwrap(),
+            Op::Const(Literal::Float(c)) => write!(out, "const {c:?}").unwrap(),
+            Op::Const(Literal::Bool(c)) => write!(out, "const {c}").unwrap(),
+            Op::BlockIndex(a) => write!(out, "block_index {}", ["x", "y", "z"][*a as usize]).unwrap(),
+            Op::DimSize(i) => write!(out, "dim {}", k.dims[*i]).unwrap(),
+            Op::ScalarParam(i) => write!(out, "param {}", k.params[*i].name).unwrap(),
+            Op::Unary(op, a) => write!(out, "{} {}", format!("{op:?}").to_lowercase(), v(*a)).unwrap(),
+            Op::Binary(op, a, b) => write!(out, "{} {}, {}", format!("{op:?}").to_lowercase(), v(*a), v(*b)).unwrap(),
+            Op::Compare(op, a, b) => write!(out, "cmp {} {}, {}", format!("{op:?}").to_lowercase(), v(*a), v(*b)).unwrap(),
+            Op::Cast(a) => write!(out, "cast {}", v(*a)).unwrap(),
+            Op::Splat(a) => write!(out, "splat {}", v(*a)).unwrap(),
+            Op::Broadcast(a) => write!(out, "broadcast {}", v(*a)).unwrap(),
+            Op::Load { tensor, offsets } => write!(out, "load {}[{}]", k.params[*tensor].name, list(offsets)).unwrap(),
+            Op::Store { tensor, offsets, value } => {
+                write!(out, "store {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap()
+            }
+            Op::For { start, end, step, inits, body } => {
+                write!(out, "for {} in range({}, {}, {step})", v(body.args[0]), v(*start), v(*end)).unwrap();
+                if !inits.is_empty() {
+                    let carried: Vec<String> =
+                        body.args[1..].iter().zip(inits).map(|(a, i)| format!("{} = {}", v(*a), v(*i))).collect();
+                    write!(out, " carry({})", carried.join(", ")).unwrap();
+                }
+                out.push_str(" {\n");
+                block(k, body, depth + 1, out);
+                if !body.yields.is_empty() {
+                    writeln!(out, "{pad}  yield {}", list(&body.yields)).unwrap();
+                }
+                write!(out, "{pad}}}").unwrap();
+            }
+        }
+        out.push('\n');
+    }
+}
