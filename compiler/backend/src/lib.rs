@@ -1,1 +1,50 @@
-//! (skeleton)
+//! tilec's code generation: tile IR → MLIR (melior) → MLIR passes → LLVM IR → PTX or AMDGCN (inkwell).
+//!
+//! This crate links LLVM and MLIR statically; everything before it (`tilec-core`) does not.
+
+mod error;
+mod ffi;
+mod llvm;
+pub mod mlir;
+mod target;
+
+pub use error::CodegenError;
+pub use target::{Target, UnknownTarget, Vendor};
+
+use tilec_core::tir::Program;
+
+/// Where code generation stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The MLIR tilec builds (gpu, arith, scf and llvm dialects), before any pass.
+    Mlir,
+    /// The MLIR after the pass pipeline: LLVM dialect with NVVM or ROCDL intrinsics.
+    LoweredMlir,
+    /// LLVM IR after LLVM's -O3 pipeline.
+    Llvm,
+    /// Target assembly: PTX or AMDGCN.
+    Assembly,
+}
+
+/// Compiles every kernel of `program` for `target`, returning the text of the requested stage.
+pub fn generate(program: &Program, target: Target, stage: Stage) -> Result<String, CodegenError> {
+    let context = mlir::new_context();
+    let mut module = mlir::build_module(&context, program, target)?;
+    if stage == Stage::Mlir {
+        return Ok(module.as_operation().to_string());
+    }
+    mlir::lower_to_llvm_dialect(&context, &mut module, target)?;
+    if stage == Stage::LoweredMlir {
+        return Ok(module.as_operation().to_string());
+    }
+    let device = mlir::device_module(&module)?;
+    let llvm_context = inkwell::context::Context::create();
+    let llvm_module = ffi::translate_to_llvm(device, &llvm_context)
+        .ok_or_else(|| CodegenError::internal("MLIR to LLVM IR translation", "the translation failed"))?;
+    let tm = llvm::target_machine(target)?;
+    llvm::optimize(&llvm_module, &tm)?;
+    if stage == Stage::Llvm {
+        return Ok(llvm_module.print_to_string().to_string());
+    }
+    llvm::emit_assembly(&llvm_module, &tm)
+}

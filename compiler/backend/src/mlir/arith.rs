@@ -1,0 +1,271 @@
+//! Scalar operations per slot: constants, arithmetic, comparisons and conversions, with the semantics
+//! of docs/dtypes.md (the same as the tile interpreter's).
+
+use crate::error::CodegenError;
+use melior::dialect::arith::{self, CmpfPredicate, CmpiPredicate};
+use melior::ir::attribute::{FloatAttribute, IntegerAttribute};
+use melior::ir::block::BlockLike;
+use melior::ir::ValueLike;
+use melior::ir::r#type::IntegerType;
+use melior::ir::{Block, Location, Type, Value};
+use melior::Context;
+use tilec_core::syntax::Span;
+use tilec_core::tir::{BinaryOp, CmpOp, Literal, UnaryOp};
+use tilec_dtype::DType;
+
+/// The MLIR type of a value of `dt` in registers.
+pub fn mlir_type<'c>(ctx: &'c Context, dt: DType, span: Span) -> Result<Type<'c>, CodegenError> {
+    Ok(match dt {
+        DType::Bool => IntegerType::new(ctx, 1).into(),
+        DType::Int { bits: bits @ (8 | 16 | 32 | 64), .. } => IntegerType::new(ctx, bits as u32).into(),
+        DType::F16 => Type::float16(ctx),
+        DType::BF16 => Type::bfloat16(ctx),
+        DType::F32 => Type::float32(ctx),
+        DType::F64 => Type::float64(ctx),
+        other => return Err(CodegenError::unsupported(span, format!("the GPU backend does not handle `{other}` values yet"))),
+    })
+}
+
+/// Emits operations into one block.
+pub struct Ops<'c, 'a> {
+    pub ctx: &'c Context,
+    pub block: &'a Block<'c>,
+    pub loc: Location<'c>,
+}
+
+impl<'c, 'a> Ops<'c, 'a> {
+    fn push(&self, op: melior::ir::Operation<'c>) -> Value<'c, 'a> {
+        self.block.append_operation(op).result(0).expect("one result").into()
+    }
+
+    pub fn int(&self, ty: Type<'c>, v: i64) -> Value<'c, 'a> {
+        self.push(arith::constant(self.ctx, IntegerAttribute::new(ty, v).into(), self.loc))
+    }
+
+    pub fn i64(&self, v: i64) -> Value<'c, 'a> {
+        self.int(IntegerType::new(self.ctx, 64).into(), v)
+    }
+
+    pub fn float(&self, ty: Type<'c>, v: f64) -> Value<'c, 'a> {
+        self.push(arith::constant(self.ctx, FloatAttribute::new(self.ctx, ty, v).into(), self.loc))
+    }
+
+    pub fn literal(&self, dt: DType, lit: Literal, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        let ty = mlir_type(self.ctx, dt, span)?;
+        Ok(match lit {
+            Literal::Int(v) => self.int(ty, v),
+            Literal::Bool(b) => self.int(ty, b as i64),
+            Literal::Float(v) => self.float(ty, v),
+        })
+    }
+
+    /// The zero of `dt` (what a masked load reads).
+    pub fn zero(&self, dt: DType, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        let lit = if dt.is_float() { Literal::Float(0.0) } else { Literal::Int(0) };
+        self.literal(dt, lit, span)
+    }
+
+    pub fn add(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::addi(a, b, self.loc))
+    }
+
+    pub fn mul(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::muli(a, b, self.loc))
+    }
+
+    pub fn and(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::andi(a, b, self.loc))
+    }
+
+    pub fn cmpi(&self, p: CmpiPredicate, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::cmpi(self.ctx, p, a, b, self.loc))
+    }
+
+    pub fn select(&self, c: Value<'c, '_>, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::select(c, a, b, self.loc))
+    }
+
+    pub fn div_s(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::divsi(a, b, self.loc))
+    }
+
+    pub fn rem_s(&self, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::remsi(a, b, self.loc))
+    }
+
+    pub fn index_to_i64(&self, v: Value<'c, '_>) -> Value<'c, 'a> {
+        self.push(arith::index_cast(v, IntegerType::new(self.ctx, 64).into(), self.loc))
+    }
+
+    pub fn binary(&self, op: BinaryOp, dt: DType, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        let l = self.loc;
+        let signed = dt.is_signed_int();
+        let op = if dt.is_float() {
+            match op {
+                BinaryOp::Add => arith::addf(a, b, l),
+                BinaryOp::Sub => arith::subf(a, b, l),
+                BinaryOp::Mul => arith::mulf(a, b, l),
+                BinaryOp::Div => arith::divf(a, b, l),
+                BinaryOp::Rem => arith::remf(a, b, l),
+                // IEEE minNum/maxNum: a NaN operand yields the other (PTX min/max, the interpreter).
+                BinaryOp::Min => generic(self.ctx, "arith.minnumf", a, b, l),
+                BinaryOp::Max => arith::maxnumf(a, b, l),
+                BinaryOp::And => arith::andi(a, b, l),
+                BinaryOp::Or => arith::ori(a, b, l),
+            }
+        } else {
+            match op {
+                BinaryOp::Add => arith::addi(a, b, l),
+                BinaryOp::Sub => arith::subi(a, b, l),
+                BinaryOp::Mul => arith::muli(a, b, l),
+                BinaryOp::Div if signed => arith::divsi(a, b, l),
+                BinaryOp::Div => arith::divui(a, b, l),
+                BinaryOp::Rem if signed => arith::remsi(a, b, l),
+                BinaryOp::Rem => arith::remui(a, b, l),
+                BinaryOp::Min if signed => arith::minsi(a, b, l),
+                BinaryOp::Min => arith::minui(a, b, l),
+                BinaryOp::Max if signed => arith::maxsi(a, b, l),
+                BinaryOp::Max => arith::maxui(a, b, l),
+                BinaryOp::And => arith::andi(a, b, l),
+                BinaryOp::Or => arith::ori(a, b, l),
+            }
+        };
+        self.push(op)
+    }
+
+    pub fn compare(&self, op: CmpOp, dt: DType, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        if dt.is_float() {
+            // Ordered predicates, except `!=` which holds for NaN (IEEE, as in the interpreter).
+            let p = match op {
+                CmpOp::Eq => CmpfPredicate::Oeq,
+                CmpOp::Ne => CmpfPredicate::Une,
+                CmpOp::Lt => CmpfPredicate::Olt,
+                CmpOp::Le => CmpfPredicate::Ole,
+                CmpOp::Gt => CmpfPredicate::Ogt,
+                CmpOp::Ge => CmpfPredicate::Oge,
+            };
+            return self.push(arith::cmpf(self.ctx, p, a, b, self.loc));
+        }
+        let signed = dt.is_signed_int();
+        let p = match op {
+            CmpOp::Eq => CmpiPredicate::Eq,
+            CmpOp::Ne => CmpiPredicate::Ne,
+            CmpOp::Lt if signed => CmpiPredicate::Slt,
+            CmpOp::Lt => CmpiPredicate::Ult,
+            CmpOp::Le if signed => CmpiPredicate::Sle,
+            CmpOp::Le => CmpiPredicate::Ule,
+            CmpOp::Gt if signed => CmpiPredicate::Sgt,
+            CmpOp::Gt => CmpiPredicate::Ugt,
+            CmpOp::Ge if signed => CmpiPredicate::Sge,
+            CmpOp::Ge => CmpiPredicate::Uge,
+        };
+        self.cmpi(p, a, b)
+    }
+
+    pub fn unary(&self, op: UnaryOp, dt: DType, a: Value<'c, '_>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        Ok(match op {
+            UnaryOp::Neg if dt.is_float() => self.push(arith::negf(a, self.loc)),
+            UnaryOp::Neg => {
+                let zero = self.zero(dt, span)?;
+                self.push(arith::subi(zero, a, self.loc))
+            }
+            UnaryOp::Not => {
+                let one = self.int(a.r#type(), 1);
+                self.push(arith::xori(a, one, self.loc))
+            }
+        })
+    }
+
+    /// Converts `a` from `from` to `to`: floats round to nearest even; float → integer truncates and
+    /// saturates (NaN → 0); integer narrowing saturates; → bool tests for non-zero.
+    pub fn cast(&self, from: DType, to: DType, a: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        let ty = mlir_type(self.ctx, to, span)?;
+        let l = self.loc;
+        if to.is_bool() {
+            let zero = self.zero(from, span)?;
+            return Ok(if from.is_float() { self.push(arith::cmpf(self.ctx, CmpfPredicate::Une, a, zero, l)) } else { self.cmpi(CmpiPredicate::Ne, a, zero) });
+        }
+        let v = match (from.is_float(), to.is_float()) {
+            (true, true) if from.bits() < to.bits() => self.push(arith::extf(a, ty, l)),
+            (true, true) => self.push(generic_cast(self.ctx, "arith.truncf", a, ty, l)),
+            (false, true) if from.is_signed_int() => self.push(arith::sitofp(a, ty, l)),
+            (false, true) => self.push(arith::uitofp(a, ty, l)),
+            (true, false) => self.float_to_int(from, to, a, ty, span)?,
+            (false, false) => self.int_to_int(from, to, a, ty),
+        };
+        Ok(v)
+    }
+
+    fn float_to_int(&self, from: DType, to: DType, a: Value<'c, '_>, ty: Type<'c>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        let DType::Int { bits, signed } = to else { unreachable!() };
+        let (lo, hi) = int_range(bits, signed);
+        let fty = mlir_type(self.ctx, from, span)?;
+        // fptosi is poison out of range; `select` never lets an unselected poison through.
+        let raw = if signed { self.push(arith::fptosi(a, ty, self.loc)) } else { self.push(arith::fptoui(a, ty, self.loc)) };
+        let (flo, fhi) = (self.float(fty, lo as f64), self.float(fty, hi as f64 + 1.0));
+        let too_big = self.push(arith::cmpf(self.ctx, CmpfPredicate::Oge, a, fhi, self.loc));
+        let too_small = self.push(arith::cmpf(self.ctx, CmpfPredicate::Ole, a, flo, self.loc));
+        let nan = self.push(arith::cmpf(self.ctx, CmpfPredicate::Uno, a, a, self.loc));
+        let (imax, imin, izero) = (self.int(ty, hi as i64), self.int(ty, lo as i64), self.int(ty, 0));
+        let v = self.select(too_big, imax, raw);
+        let v = self.select(too_small, imin, v);
+        Ok(self.select(nan, izero, v))
+    }
+
+    fn int_to_int(&self, from: DType, to: DType, a: Value<'c, 'a>, ty: Type<'c>) -> Value<'c, 'a> {
+        let DType::Int { bits: tb, signed: ts } = to else { unreachable!("int_to_int to a non-integer") };
+        let DType::Int { bits: fb, signed: fs } = from else {
+            // bool → integer: false is 0, true is 1.
+            return self.push(arith::extui(a, ty, self.loc));
+        };
+        // Widen to a width that holds every source value exactly, clamp to the target range, narrow.
+        let wide = (fb.max(tb) + 1).min(64);
+        let wty: Type<'c> = IntegerType::new(self.ctx, wide as u32).into();
+        let mut v = match (wide == fb, fs) {
+            (true, _) => a,
+            (false, true) => self.push(arith::extsi(a, wty, self.loc)),
+            (false, false) => self.push(arith::extui(a, wty, self.loc)),
+        };
+        let (lo, hi) = int_range(tb, ts);
+        let (src_lo, src_hi) = int_range(fb, fs);
+        if fb == 64 && !fs {
+            // A full-width unsigned source: only an unsigned upper clamp can apply.
+            if hi < src_hi {
+                let c = self.int(wty, hi as i64);
+                v = self.push(arith::minui(v, c, self.loc));
+            }
+        } else {
+            if hi < src_hi {
+                let c = self.int(wty, hi as i64);
+                v = self.push(arith::minsi(v, c, self.loc));
+            }
+            if lo > src_lo {
+                let c = self.int(wty, lo as i64);
+                v = self.push(arith::maxsi(v, c, self.loc));
+            }
+        }
+        if wide > tb {
+            self.push(arith::trunci(v, ty, self.loc))
+        } else {
+            v
+        }
+    }
+}
+
+fn int_range(bits: u8, signed: bool) -> (i128, i128) {
+    if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
+}
+
+fn generic<'c>(ctx: &'c Context, name: &str, a: Value<'c, '_>, b: Value<'c, '_>, l: Location<'c>) -> melior::ir::Operation<'c> {
+    let _ = ctx;
+    melior::ir::operation::OperationBuilder::new(name, l).add_operands(&[a, b]).add_results(&[a.r#type()]).build().expect("valid operation")
+}
+
+fn generic_cast<'c>(ctx: &'c Context, name: &str, a: Value<'c, '_>, ty: Type<'c>, l: Location<'c>) -> melior::ir::Operation<'c> {
+    let _ = ctx;
+    melior::ir::operation::OperationBuilder::new(name, l).add_operands(&[a]).add_results(&[ty]).build().expect("valid operation")
+}

@@ -1,0 +1,253 @@
+//! One kernel → one `gpu.func`: its signature (the kernel ABI) and its body.
+//!
+//! ABI, shared with the runtime's manifest: one `!llvm.ptr<1>` per tensor parameter, one value per
+//! scalar parameter (bool as i8), then one i64 per symbolic dimension, in declaration order.
+
+use super::arith::{mlir_type, Ops};
+use super::distribute::Distribution;
+use crate::error::CodegenError;
+use crate::target::Target;
+use melior::dialect::scf;
+use melior::ir::attribute::{DenseI32ArrayAttribute, StringAttribute, TypeAttribute};
+use melior::ir::block::BlockLike;
+use melior::ir::ValueLike;
+use melior::ir::operation::OperationBuilder;
+use melior::ir::r#type::{FunctionType, IntegerType};
+use melior::ir::RegionLike;
+use melior::ir::{Attribute, Block, Identifier, Location, Module, Region, Type, Value};
+use melior::Context;
+use std::collections::HashMap;
+use tilec_core::tir::{Inst, Kernel, Op, ParamKind, Program, ValueId};
+use tilec_dtype::DType;
+
+/// Per-thread values of the tile IR values in scope: one per slot (one for a scalar).
+pub(super) struct Scope<'c, 'a> {
+    pub block: &'a Block<'c>,
+    pub env: HashMap<ValueId, Vec<Value<'c, 'a>>>,
+    /// The `gpu.func` arguments, in ABI order.
+    pub args: Vec<Value<'c, 'a>>,
+    /// This thread's index in the block, as i64.
+    pub tid: Value<'c, 'a>,
+}
+
+impl<'c, 'a> Scope<'c, 'a> {
+    /// A scope for a block nested in this one: it sees every value defined so far.
+    fn nested<'b>(&self, block: &'b Block<'c>) -> Scope<'c, 'b>
+    where
+        'a: 'b,
+    {
+        Scope { block, env: self.env.iter().map(|(k, v)| (*k, v.clone())).collect(), args: self.args.clone(), tid: self.tid }
+    }
+
+    pub fn get(&self, v: ValueId) -> &[Value<'c, 'a>] {
+        &self.env[&v]
+    }
+}
+
+pub(super) struct Emitter<'c, 'k> {
+    pub ctx: &'c Context,
+    pub kernel: &'k Kernel,
+    pub loc: Location<'c>,
+}
+
+pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
+    let loc = Location::unknown(ctx);
+    let mut module = Module::new(loc);
+    module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
+    let gpu_block = Block::new(&[]);
+    for kernel in &program.kernels {
+        let func = Emitter { ctx, kernel, loc }.func(target)?;
+        gpu_block.append_operation(func);
+    }
+    let region = Region::new();
+    region.append_block(gpu_block);
+    let gpu_module = OperationBuilder::new("gpu.module", loc)
+        .add_attributes(&[(Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, "tilec").into())])
+        .add_regions([region])
+        .build()
+        .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))?;
+    module.body().append_operation(gpu_module);
+    Ok(module)
+}
+
+impl<'c> Emitter<'c, '_> {
+    fn func(&self, target: Target) -> Result<melior::ir::Operation<'c>, CodegenError> {
+        let ctx = self.ctx;
+        let k = self.kernel;
+        let ptr = Type::parse(ctx, "!llvm.ptr<1>").expect("valid type");
+        let i64t: Type<'c> = IntegerType::new(ctx, 64).into();
+        let mut arg_types = Vec::new();
+        for p in &k.params {
+            arg_types.push(match &p.kind {
+                ParamKind::Tensor { .. } => ptr,
+                ParamKind::Scalar(DType::Bool) => IntegerType::new(ctx, 8).into(),
+                ParamKind::Scalar(d) => mlir_type(ctx, *d, p.span)?,
+            });
+        }
+        arg_types.extend(k.dims.iter().map(|_| i64t));
+
+        let threads = k.warps * target.warp_size();
+        let entry = Block::new(&arg_types.iter().map(|t| (*t, self.loc)).collect::<Vec<_>>());
+        {
+            let ops = Ops { ctx, block: &entry, loc: self.loc };
+            let tid_index: Value = entry
+                .append_operation(OperationBuilder::new("gpu.thread_id", self.loc)
+                    .add_attributes(&[(Identifier::new(ctx, "dimension"), Attribute::parse(ctx, "#gpu<dim x>").expect("valid attribute"))])
+                    .add_results(&[Type::index(ctx)])
+                    .build()
+                    .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))?)
+                .result(0)
+                .expect("one result")
+                .into();
+            let tid = ops.index_to_i64(tid_index);
+            let args: Vec<Value> = (0..arg_types.len()).map(|i| entry.argument(i).expect("argument").into()).collect();
+            let mut scope = Scope { block: &entry, env: HashMap::new(), args, tid };
+            self.insts(&mut scope, &k.body.insts, threads)?;
+            entry.append_operation(OperationBuilder::new("gpu.return", self.loc).build().expect("valid operation"));
+        }
+        let region = Region::new();
+        region.append_block(entry);
+        let fty = FunctionType::new(ctx, &arg_types, &[]);
+        OperationBuilder::new("gpu.func", self.loc)
+            .add_attributes(&[
+                (Identifier::new(ctx, "function_type"), TypeAttribute::new(fty.into()).into()),
+                (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, &k.name).into()),
+                (Identifier::new(ctx, "gpu.kernel"), Attribute::unit(ctx)),
+                (Identifier::new(ctx, "known_block_size"), DenseI32ArrayAttribute::new(ctx, &[threads as i32, 1, 1]).into()),
+            ])
+            .add_regions([region])
+            .build()
+            .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))
+    }
+
+    fn dtype(&self, v: ValueId) -> DType {
+        self.kernel.ty(v).dtype()
+    }
+
+    fn insts<'a>(&self, s: &mut Scope<'c, 'a>, insts: &[Inst], threads: u32) -> Result<(), CodegenError> {
+        for inst in insts {
+            self.inst(s, inst, threads)?;
+        }
+        Ok(())
+    }
+
+    fn inst<'a>(&self, s: &mut Scope<'c, 'a>, inst: &Inst, threads: u32) -> Result<(), CodegenError> {
+        let k = self.kernel;
+        let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
+        let span = inst.span;
+        let slots_of = |v: ValueId| Distribution::new(k.ty(v).shape(), threads).slots() as usize;
+        let out: Vec<Value<'c, 'a>> = match &inst.op {
+            Op::Const(lit) => vec![ops.literal(self.dtype(inst.results[0]), *lit, span)?],
+            Op::BlockIndex(axis) => {
+                let dim = ["x", "y", "z"][*axis as usize];
+                let idx: Value = s
+                    .block
+                    .append_operation(
+                        OperationBuilder::new("gpu.block_id", self.loc)
+                            .add_attributes(&[(Identifier::new(self.ctx, "dimension"), Attribute::parse(self.ctx, &format!("#gpu<dim {dim}>")).expect("valid attribute"))])
+                            .add_results(&[Type::index(self.ctx)])
+                            .build()
+                            .expect("valid operation"),
+                    )
+                    .result(0)
+                    .expect("one result")
+                    .into();
+                vec![ops.index_to_i64(idx)]
+            }
+            Op::DimSize(i) => vec![s.args[k.params.len() + i]],
+            Op::ScalarParam(i) => {
+                let arg = s.args[*i];
+                if matches!(k.params[*i].kind, ParamKind::Scalar(DType::Bool)) {
+                    let zero = ops.int(arg.r#type(), 0);
+                    vec![ops.cmpi(melior::dialect::arith::CmpiPredicate::Ne, arg, zero)]
+                } else {
+                    vec![arg]
+                }
+            }
+            Op::Unary(op, a) => {
+                let dt = self.dtype(*a);
+                s.get(*a).iter().map(|x| ops.unary(*op, dt, *x, span)).collect::<Result<_, _>>()?
+            }
+            Op::Binary(op, a, b) => {
+                let dt = self.dtype(*a);
+                s.get(*a).iter().zip(s.get(*b)).map(|(x, y)| ops.binary(*op, dt, *x, *y)).collect()
+            }
+            Op::Compare(op, a, b) => {
+                let dt = self.dtype(*a);
+                s.get(*a).iter().zip(s.get(*b)).map(|(x, y)| ops.compare(*op, dt, *x, *y)).collect()
+            }
+            Op::Cast(a) => {
+                let (from, to) = (self.dtype(*a), self.dtype(inst.results[0]));
+                s.get(*a).iter().map(|x| ops.cast(from, to, *x, span)).collect::<Result<_, _>>()?
+            }
+            Op::Splat(a) => vec![s.get(*a)[0]; slots_of(inst.results[0])],
+            Op::Broadcast(_) => {
+                return Err(CodegenError::unsupported(span, "broadcasting a tile along a dimension needs data exchange between threads, which the GPU backend does not do yet"))
+            }
+            Op::Load { tensor, offsets } => self.load(s, *tensor, offsets, inst.results[0], threads, span)?,
+            Op::Store { tensor, offsets, value } => {
+                self.store(s, *tensor, offsets, *value, threads, span)?;
+                return Ok(());
+            }
+            Op::For { start, end, step, inits, body } => return self.for_loop(s, inst, *start, *end, *step, inits, body, threads),
+        };
+        s.env.insert(inst.results[0], out);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn for_loop<'a>(
+        &self,
+        s: &mut Scope<'c, 'a>,
+        inst: &Inst,
+        start: ValueId,
+        end: ValueId,
+        step: i64,
+        inits: &[ValueId],
+        body: &tilec_core::tir::Block,
+        threads: u32,
+    ) -> Result<(), CodegenError> {
+        let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
+        let step_v = ops.i64(step);
+        let init_vals: Vec<Value<'c, 'a>> = inits.iter().flat_map(|v| s.get(*v).to_vec()).collect();
+        let mut arg_types = vec![(Type::from(IntegerType::new(self.ctx, 64)), self.loc)];
+        arg_types.extend(init_vals.iter().map(|v| (v.r#type(), self.loc)));
+        let result_types: Vec<Type> = init_vals.iter().map(|v| v.r#type()).collect();
+
+        let loop_block = Block::new(&arg_types);
+        {
+            let mut inner = s.nested(&loop_block);
+            inner.env.insert(body.args[0], vec![loop_block.argument(0).expect("iv").into()]);
+            let mut next = 1;
+            for arg in &body.args[1..] {
+                let count = Distribution::new(self.kernel.ty(*arg).shape(), threads).slots() as usize;
+                let vals: Vec<Value> = (next..next + count).map(|i| loop_block.argument(i).expect("carried").into()).collect();
+                next += count;
+                inner.env.insert(*arg, vals);
+            }
+            self.insts(&mut inner, &body.insts, threads)?;
+            let yields: Vec<Value> = body.yields.iter().flat_map(|y| inner.get(*y).to_vec()).collect();
+            loop_block.append_operation(scf::r#yield(&yields, self.loc));
+        }
+        let region = Region::new();
+        region.append_block(loop_block);
+        let mut operands = vec![s.get(start)[0], s.get(end)[0], step_v];
+        operands.extend(init_vals);
+        let op = s.block.append_operation(
+            OperationBuilder::new("scf.for", self.loc)
+                .add_operands(&operands)
+                .add_results(&result_types)
+                .add_regions([region])
+                .build()
+                .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))?,
+        );
+        let mut next = 0;
+        for r in &inst.results {
+            let count = Distribution::new(self.kernel.ty(*r).shape(), threads).slots() as usize;
+            let vals: Vec<Value> = (next..next + count).map(|i| op.result(i).expect("loop result").into()).collect();
+            next += count;
+            s.env.insert(*r, vals);
+        }
+        Ok(())
+    }
+}

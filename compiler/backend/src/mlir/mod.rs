@@ -1,0 +1,68 @@
+//! Tile IR → MLIR (built with melior), and the MLIR pass pipeline down to the LLVM dialect.
+//!
+//! Each kernel becomes a `gpu.func` in one `gpu.module`. Register tiles are distributed over the
+//! block's threads (see [`distribute`]); each thread holds its slots as separate SSA values, so tile
+//! arithmetic becomes scalar `arith` operations per slot, loads and stores become masked `llvm.load` /
+//! `llvm.store` on global pointers, and loops become `scf.for` with the slots as iteration arguments.
+//! The pipeline then lowers `scf` to `cf` and the module to the LLVM dialect with NVVM or ROCDL
+//! intrinsics (`convert-gpu-to-nvvm` / `convert-gpu-to-rocdl`).
+
+mod arith;
+mod distribute;
+mod kernel;
+mod memory;
+
+use crate::error::CodegenError;
+use crate::target::{Target, Vendor};
+use melior::dialect::DialectRegistry;
+use melior::ir::Module;
+use melior::pass::PassManager;
+use melior::utility::{parse_pass_pipeline, register_all_dialects, register_all_llvm_translations, register_all_passes};
+use melior::Context;
+use tilec_core::tir::Program;
+
+/// An MLIR context with the dialects, passes and LLVM translations tilec uses.
+pub fn new_context() -> Context {
+    let registry = DialectRegistry::new();
+    register_all_dialects(&registry);
+    let context = Context::new();
+    context.append_dialect_registry(&registry);
+    context.load_all_available_dialects();
+    register_all_passes();
+    register_all_llvm_translations(&context);
+    context
+}
+
+/// Builds the MLIR module of every kernel of `program` for `target`.
+pub fn build_module<'c>(context: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
+    let module = kernel::build(context, program, target)?;
+    if !module.as_operation().verify() {
+        return Err(CodegenError::internal("MLIR construction", format!("the built module does not verify:\n{}", module.as_operation())));
+    }
+    Ok(module)
+}
+
+/// The pass pipeline from tilec's MLIR to the LLVM dialect, as MLIR's textual pipeline syntax.
+pub fn pipeline(target: Target) -> String {
+    let to_target = match target.vendor() {
+        Vendor::Nvidia => "convert-gpu-to-nvvm{index-bitwidth=64}".to_string(),
+        Vendor::Amd => format!("convert-gpu-to-rocdl{{chipset={} index-bitwidth=64}}", target.name()),
+    };
+    format!("builtin.module(gpu.module(canonicalize,cse,loop-invariant-code-motion,convert-scf-to-cf,{to_target}),reconcile-unrealized-casts)")
+}
+
+/// Runs [`pipeline`] on `module`.
+pub fn lower_to_llvm_dialect(context: &Context, module: &mut Module<'_>, target: Target) -> Result<(), CodegenError> {
+    let pm = PassManager::new(context);
+    pm.enable_verifier(true);
+    parse_pass_pipeline(pm.as_operation_pass_manager(), &pipeline(target))
+        .map_err(|e| CodegenError::internal("MLIR pass pipeline", e.to_string()))?;
+    pm.run(module).map_err(|e| CodegenError::internal("MLIR pass pipeline", e.to_string()))
+}
+
+/// The `gpu.module` holding the kernels: the unit MLIR translates to one LLVM module (it is a
+/// one-region symbol table, which is all the translation asks of a module).
+pub fn device_module<'c, 'm>(module: &'m Module<'c>) -> Result<melior::ir::OperationRef<'c, 'm>, CodegenError> {
+    use melior::ir::block::BlockLike;
+    module.body().first_operation().ok_or_else(|| CodegenError::internal("MLIR translation", "the module holds no gpu.module"))
+}

@@ -1,0 +1,89 @@
+//! `tilec build FILE --target T --emit STAGE [-o OUT]`: compile to any stage of the pipeline.
+
+use super::common::{compile, parse_define, write_output, CliError, CliResult};
+use std::path::PathBuf;
+use tilec::{Define, Stage, Target, Vendor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// The tokens of the source
+    Tokens,
+    /// The syntax tree
+    Ast,
+    /// The typed tile IR
+    Tir,
+    /// MLIR as tilec builds it (gpu, arith, scf, llvm dialects)
+    Mlir,
+    /// MLIR after the pass pipeline (LLVM dialect with NVVM/ROCDL)
+    MlirLowered,
+    /// LLVM IR after LLVM's -O3 pipeline
+    Llvm,
+    /// PTX assembly (NVIDIA targets)
+    Ptx,
+    /// AMDGCN assembly (AMD targets)
+    Amdgcn,
+}
+
+/// Compile a .tile file to PTX, AMDGCN, or any intermediate stage
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  tilec build examples/vector_add.tile --target sm_90 --emit ptx -o vector_add.ptx\n  tilec build examples/vector_add.tile --target gfx942 --emit amdgcn\n  tilec build examples/vector_add.tile --emit tir -D BLOCK=256")]
+pub struct Args {
+    /// The .tile source file
+    file: PathBuf,
+    /// The GPU to compile for: sm_80, sm_90 (NVIDIA) or gfx90a, gfx942 (AMD)
+    #[arg(long, default_value = "sm_90", value_parser = parse_target)]
+    target: Target,
+    /// What to produce
+    #[arg(long, value_enum, default_value = "ptx")]
+    emit: Emit,
+    /// Where to write it (standard output if absent)
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Give a compile-time parameter a value: -D NAME=VALUE (repeatable)
+    #[arg(short = 'D', value_name = "NAME=VALUE", value_parser = parse_define)]
+    defines: Vec<Define>,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse::<Target>().map_err(|e| e.to_string())
+}
+
+pub fn run(a: Args) -> CliResult {
+    let text_of = |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| CliError::msg(format!("cannot read `{}`: {e}", path.display())));
+    let out = match a.emit {
+        Emit::Tokens => {
+            let text = text_of(&a.file)?;
+            let toks = tilec::syntax::lexer::tokenize(&text).map_err(|e| CliError {
+                source: Some(tilec::Source::new(a.file.display().to_string(), text.clone())),
+                diagnostics: vec![tilec::Diagnostic::at(tilec::syntax::Span::new(e.start, e.end), "unexpected character", "not part of any token")],
+            })?;
+            toks.iter().map(|(l, t, r)| format!("{l}..{r} {t:?}\n")).collect()
+        }
+        Emit::Ast => {
+            let text = text_of(&a.file)?;
+            let module = tilec::syntax::parse_module(&text)
+                .map_err(|d| CliError { source: Some(tilec::Source::new(a.file.display().to_string(), text.clone())), diagnostics: vec![d] })?;
+            format!("{module:#?}\n")
+        }
+        Emit::Tir => tilec::tir::print_program(&compile(&a.file, &a.defines)?.1),
+        stage => {
+            let (source, program) = compile(&a.file, &a.defines)?;
+            let stage = match stage {
+                Emit::Mlir => Stage::Mlir,
+                Emit::MlirLowered => Stage::LoweredMlir,
+                Emit::Llvm => Stage::Llvm,
+                Emit::Ptx | Emit::Amdgcn => {
+                    let want = if stage == Emit::Ptx { Vendor::Nvidia } else { Vendor::Amd };
+                    if a.target.vendor() != want {
+                        let hint = if want == Vendor::Nvidia { "sm_80 or sm_90" } else { "gfx90a or gfx942" };
+                        return Err(CliError::msg(format!("--emit {} needs a target of that vendor ({hint}); `{}` is not", if want == Vendor::Nvidia { "ptx" } else { "amdgcn" }, a.target)));
+                    }
+                    Stage::Assembly
+                }
+                _ => unreachable!(),
+            };
+            tilec::generate(&program, a.target, stage).map_err(|e| CliError { source: Some(source), diagnostics: vec![e.to_diagnostic()] })?
+        }
+    };
+    write_output(a.output.as_deref(), &out)
+}

@@ -1,0 +1,65 @@
+//! What the subcommands share: errors rendered as diagnostics, `-D` options, output files.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use tilec::{CompileError, Define, Diagnostic, Options, Source};
+
+/// A command failure: diagnostics, with the source they point into when there is one.
+pub struct CliError {
+    pub source: Option<Source>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CliError {
+    /// A failure with no source location (command-line arguments, files).
+    pub fn msg(message: impl Into<String>) -> CliError {
+        CliError { source: None, diagnostics: vec![Diagnostic::error(message)] }
+    }
+
+    pub fn render(&self, color: bool) -> String {
+        match &self.source {
+            Some(src) => tilec::render_all(&self.diagnostics, src, color),
+            None => self.diagnostics.iter().map(|d| d.render(&Source::new("<command line>", ""), color)).collect(),
+        }
+    }
+}
+
+impl From<CompileError> for CliError {
+    fn from(e: CompileError) -> CliError {
+        CliError { source: Some(e.source), diagnostics: e.diagnostics }
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+pub fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// `-D NAME=VALUE` as a clap value parser.
+pub fn parse_define(s: &str) -> Result<Define, String> {
+    Define::parse(s)
+}
+
+pub fn options(defines: &[Define]) -> Options {
+    Options { defines: defines.to_vec() }
+}
+
+/// Reads and compiles the source file.
+pub fn compile(path: &Path, defines: &[Define]) -> CliResult<(Source, tilec::tir::Program)> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::msg(format!("cannot read `{}`: {e}", path.display())))?;
+    let name = path.display().to_string();
+    let program = tilec::compile_str(&name, &text, &options(defines))?;
+    Ok((Source::new(name, text), program))
+}
+
+/// Writes `text` to `path`, or to standard output without a path.
+pub fn write_output(path: Option<&Path>, text: &str) -> CliResult {
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|e| CliError::msg(format!("cannot write `{}`: {e}", p.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
