@@ -4,8 +4,24 @@
 //! usual machine types it covers integers of every width from 1 to 8 bits and small floats `fNeXmY`
 //! of every split (see docs/dtypes.md for their exact semantics).
 
+//!
+//! Modules: [`float`] (format parameters and the rounding routine), `info` (per-type metadata, as
+//! methods of [`DType`]), [`convert`] (decode/encode/casts, re-exported here), [`pack`] (the storage
+//! rule), [`decimal`] (exact decimal text) and [`report`] (the text of `tilec dtype`).
+
 use std::fmt;
 use std::str::FromStr;
+
+pub mod convert;
+pub mod decimal;
+pub mod float;
+mod info;
+pub mod pack;
+pub mod report;
+
+pub use convert::{cast_bits, decode, decode_int, encode, encode_int, is_nan, round};
+pub use float::{FloatFormat, Overflow, Specials};
+pub use pack::{pack_ints, pack_values, unpack_ints, unpack_values, PackError};
 
 /// An element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
