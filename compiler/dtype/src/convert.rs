@@ -69,6 +69,7 @@ pub fn round(dt: DType, v: f64) -> f64 {
 pub fn encode_int(dt: DType, v: i128) -> u64 {
     match format(dt) {
         Some((f, shift)) => f.encode_int(v) << shift,
+        None if dt == DType::Bool => (v != 0) as u64,
         None => {
             let (lo, hi) = dt.int_range().unwrap();
             (v.clamp(lo, hi) as u64) & mask(dt.bits())
