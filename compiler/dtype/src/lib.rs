@@ -49,6 +49,9 @@ impl DType {
     pub const I64: DType = DType::Int { bits: 64, signed: true };
     pub const U8: DType = DType::Int { bits: 8, signed: false };
     pub const I8: DType = DType::Int { bits: 8, signed: true };
+    pub const U64: DType = DType::Int { bits: 64, signed: false };
+    pub const I16: DType = DType::Int { bits: 16, signed: true };
+    pub const U16: DType = DType::Int { bits: 16, signed: false };
 
     /// The number of bits one element occupies in a packed tensor.
     pub fn bits(self) -> u32 {
