@@ -18,7 +18,8 @@ const TF32_LOW: u32 = 13;
 
 /// The format `encode`/`decode` work in, and the shift of its code inside the stored pattern.
 fn format(dt: DType) -> Option<(FloatFormat, u32)> {
-    dt.float_format().map(|f| (f, if dt == DType::TF32 { TF32_LOW } else { 0 }))
+    dt.float_format()
+        .map(|f| (f, if dt == DType::TF32 { TF32_LOW } else { 0 }))
 }
 
 /// The exact value of bit pattern `bits` (only its low `dt.bits()` bits are read).
@@ -84,7 +85,10 @@ pub fn decode_int(dt: DType, bits: u64) -> i128 {
     let bits = bits & mask(dt.bits());
     match dt {
         DType::Bool => (bits != 0) as i128,
-        DType::Int { bits: n, signed: true } => ((bits << (64 - n as u32)) as i64 >> (64 - n as u32)) as i128,
+        DType::Int {
+            bits: n,
+            signed: true,
+        } => ((bits << (64 - n as u32)) as i64 >> (64 - n as u32)) as i128,
         DType::Int { .. } => bits as i128,
         _ => decode(dt, bits) as i128,
     }

@@ -47,12 +47,16 @@ impl Big {
 
     fn cmp(&self, other: &Big) -> Ordering {
         let (a, b) = (trim(&self.0), trim(&other.0));
-        a.len().cmp(&b.len()).then_with(|| a.iter().rev().cmp(b.iter().rev()))
+        a.len()
+            .cmp(&b.len())
+            .then_with(|| a.iter().rev().cmp(b.iter().rev()))
     }
 
     fn to_digits(&self) -> String {
         let limbs = trim(&self.0);
-        let Some((top, rest)) = limbs.split_last() else { return "0".into() };
+        let Some((top, rest)) = limbs.split_last() else {
+            return "0".into();
+        };
         let mut s = top.to_string();
         for limb in rest.iter().rev() {
             s.push_str(&format!("{limb:09}"));
@@ -71,7 +75,11 @@ fn split(v: f64) -> (u64, i64) {
     let bits = v.to_bits();
     let field = ((bits >> 52) & 0x7ff) as i64;
     let frac = bits & ((1 << 52) - 1);
-    let (m, e) = if field == 0 { (frac, -1074) } else { (frac | 1 << 52, field - 1075) };
+    let (m, e) = if field == 0 {
+        (frac, -1074)
+    } else {
+        (frac | 1 << 52, field - 1075)
+    };
     let tz = m.trailing_zeros();
     (m >> tz, e + tz as i64)
 }
@@ -99,7 +107,10 @@ pub fn format_exact(v: f64) -> String {
     let k = (-e) as usize;
     big.mul_pow(5, k as u64);
     let digits = big.to_digits();
-    let digits = format!("{}{digits}", "0".repeat((k + 1).saturating_sub(digits.len())));
+    let digits = format!(
+        "{}{digits}",
+        "0".repeat((k + 1).saturating_sub(digits.len()))
+    );
     let (int, frac) = digits.split_at(digits.len() - k);
     format!("{sign}{int}.{}", frac.trim_end_matches('0'))
 }
@@ -108,9 +119,15 @@ pub fn format_exact(v: f64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Number {
     Nan,
-    Inf { neg: bool },
+    Inf {
+        neg: bool,
+    },
     /// `(-1)^neg * digits * 10^exp10`; `digits` has no leading or trailing zeros (empty for zero).
-    Finite { neg: bool, digits: Vec<u8>, exp10: i64 },
+    Finite {
+        neg: bool,
+        digits: Vec<u8>,
+        exp10: i64,
+    },
 }
 
 /// Reads `nan`, `inf`, `+inf`, `-inf`, `infinity` (any case), or a decimal
@@ -181,9 +198,18 @@ impl Number {
                     return (sign * 0.0, Ordering::Equal);
                 }
                 let text: String = digits.iter().map(|d| (b'0' + d) as char).collect();
-                let mag: f64 = format!("{text}e{exp10}").parse().expect("a well-formed decimal");
+                let mag: f64 = format!("{text}e{exp10}")
+                    .parse()
+                    .expect("a well-formed decimal");
                 if mag == 0.0 || mag.is_infinite() {
-                    return (sign * mag, if *neg { Ordering::Less } else { Ordering::Greater });
+                    return (
+                        sign * mag,
+                        if *neg {
+                            Ordering::Less
+                        } else {
+                            Ordering::Greater
+                        },
+                    );
                 }
                 let c = cmp_exact(digits, *exp10, mag);
                 (sign * mag, if *neg { c.reverse() } else { c })
@@ -213,7 +239,13 @@ impl Number {
                 let mut x: i128 = 0;
                 for i in 0..keep as usize {
                     let d = *digits.get(i).unwrap_or(&0) as i128;
-                    let next = x.checked_mul(10).and_then(|x| if *neg { x.checked_sub(d) } else { x.checked_add(d) });
+                    let next = x.checked_mul(10).and_then(|x| {
+                        if *neg {
+                            x.checked_sub(d)
+                        } else {
+                            x.checked_add(d)
+                        }
+                    });
                     match next {
                         Some(n) => x = n,
                         None => return if *neg { i128::MIN } else { i128::MAX },
@@ -237,7 +269,11 @@ fn cmp_exact(digits: &[u8], exp10: i64, v: f64) -> Ordering {
     // trailing zeros were stripped).
     const KEEP: usize = 800;
     let (digits, tail, exp10) = if digits.len() > KEEP {
-        (&digits[..KEEP], Ordering::Greater, exp10 + (digits.len() - KEEP) as i64)
+        (
+            &digits[..KEEP],
+            Ordering::Greater,
+            exp10 + (digits.len() - KEEP) as i64,
+        )
     } else {
         (digits, Ordering::Equal, exp10)
     };
@@ -283,21 +319,50 @@ mod tests {
         assert_eq!(format_exact(f64::NEG_INFINITY), "-inf");
         assert_eq!(format_exact(2f64.powi(-24)), "0.000000059604644775390625");
         assert_eq!(format_exact(2f64.powi(64)), "18446744073709551616");
-        assert_eq!(format_exact(0.1), "0.1000000000000000055511151231257827021181583404541015625");
+        assert_eq!(
+            format_exact(0.1),
+            "0.1000000000000000055511151231257827021181583404541015625"
+        );
         let tiny = format_exact(f64::from_bits(1));
         assert_eq!(tiny.len(), 2 + 1074);
-        assert!(tiny.starts_with(&format!("0.{}494065645841246544", "0".repeat(323))), "{tiny}");
+        assert!(
+            tiny.starts_with(&format!("0.{}494065645841246544", "0".repeat(323))),
+            "{tiny}"
+        );
         assert!(tiny.ends_with("5625"));
     }
 
     #[test]
     fn parsing() {
-        assert_eq!(parse_number("-1.50e1"), Ok(Number::Finite { neg: true, digits: vec![1, 5], exp10: 0 }));
-        assert_eq!(parse_number(".5"), Ok(Number::Finite { neg: false, digits: vec![5], exp10: -1 }));
-        assert_eq!(parse_number("-0.0"), Ok(Number::Finite { neg: true, digits: vec![], exp10: 0 }));
+        assert_eq!(
+            parse_number("-1.50e1"),
+            Ok(Number::Finite {
+                neg: true,
+                digits: vec![1, 5],
+                exp10: 0
+            })
+        );
+        assert_eq!(
+            parse_number(".5"),
+            Ok(Number::Finite {
+                neg: false,
+                digits: vec![5],
+                exp10: -1
+            })
+        );
+        assert_eq!(
+            parse_number("-0.0"),
+            Ok(Number::Finite {
+                neg: true,
+                digits: vec![],
+                exp10: 0
+            })
+        );
         assert_eq!(parse_number("-INF"), Ok(Number::Inf { neg: true }));
         assert_eq!(parse_number("NaN"), Ok(Number::Nan));
-        for bad in ["", ".", "1.2.3", "1e", "e5", "abc", "1e+-2", "--1", "0x10", "1 "] {
+        for bad in [
+            "", ".", "1.2.3", "1e", "e5", "abc", "1e+-2", "--1", "0x10", "1 ",
+        ] {
             assert!(parse_number(bad).is_err(), "{bad}");
         }
     }
@@ -308,16 +373,31 @@ mod tests {
         assert_eq!(n("0.1").to_f64(), (0.1, Ordering::Less));
         assert_eq!(n("0.5").to_f64(), (0.5, Ordering::Equal));
         assert_eq!(n("-0.1").to_f64(), (-0.1, Ordering::Greater));
-        assert_eq!(n("1.0625000000000000000001").to_f64(), (1.0625, Ordering::Greater));
-        assert_eq!(n("1.0624999999999999999999").to_f64(), (1.0625, Ordering::Less));
+        assert_eq!(
+            n("1.0625000000000000000001").to_f64(),
+            (1.0625, Ordering::Greater)
+        );
+        assert_eq!(
+            n("1.0624999999999999999999").to_f64(),
+            (1.0625, Ordering::Less)
+        );
         let long = format!("1.0625{}1", "0".repeat(2000));
         assert_eq!(n(&long).to_f64(), (1.0625, Ordering::Greater));
         assert_eq!(n("2.9999999999999999999").trunc_i128(), 2);
         assert_eq!(n("-2.9999999999999999999").trunc_i128(), -2);
         assert_eq!(n("1e50").trunc_i128(), i128::MAX);
-        assert_eq!(n("-170141183460469231731687303715884105728").trunc_i128(), i128::MIN);
-        assert_eq!(n("-170141183460469231731687303715884105729").trunc_i128(), i128::MIN);
-        assert_eq!(n("170141183460469231731687303715884105727").trunc_i128(), i128::MAX);
+        assert_eq!(
+            n("-170141183460469231731687303715884105728").trunc_i128(),
+            i128::MIN
+        );
+        assert_eq!(
+            n("-170141183460469231731687303715884105729").trunc_i128(),
+            i128::MIN
+        );
+        assert_eq!(
+            n("170141183460469231731687303715884105727").trunc_i128(),
+            i128::MAX
+        );
         assert_eq!(n("12345.678e2").trunc_i128(), 1234567);
         assert!(n("1e-400").is_nonzero() && !n("-0.000").is_nonzero());
     }

@@ -85,7 +85,9 @@ impl FloatFormat {
     /// The canonical NaN code: positive sign, and for IEEE formats the quiet bit (mantissa MSB) alone.
     pub fn nan_code(&self) -> Option<u64> {
         match self.specials {
-            Specials::Ieee => Some(mask(self.exp_bits) << self.man_bits | 1u64 << (self.man_bits - 1)),
+            Specials::Ieee => {
+                Some(mask(self.exp_bits) << self.man_bits | 1u64 << (self.man_bits - 1))
+            }
             Specials::AllOnesNan => Some(self.mag_mask()),
             Specials::None => None,
         }
@@ -153,7 +155,11 @@ impl FloatFormat {
         let bits = v.to_bits();
         let field = ((bits >> 52) & 0x7ff) as i32;
         let frac = bits & mask(52);
-        let (m, e) = if field == 0 { (frac, -1074) } else { (frac | 1 << 52, field - 1075) };
+        let (m, e) = if field == 0 {
+            (frac, -1074)
+        } else {
+            (frac | 1 << 52, field - 1075)
+        };
         sign | self.round_mag(m as u128, e, sticky)
     }
 
@@ -182,7 +188,10 @@ impl FloatFormat {
         } else if shift == 128 {
             (0, m.cmp(&(1u128 << 127)))
         } else {
-            (m >> shift, (m & ((1u128 << shift) - 1)).cmp(&(1u128 << (shift - 1))))
+            (
+                m >> shift,
+                (m & ((1u128 << shift) - 1)).cmp(&(1u128 << (shift - 1))),
+            )
         };
         // `rem` compares the discarded part with half a quantum. It is exact in units of the input's
         // last bit, so the tiny `sticky` perturbation can only matter on an exact tie.
@@ -223,7 +232,9 @@ impl FloatFormat {
 
     fn overflow_code(&self) -> u64 {
         match self.overflow {
-            Overflow::Infinity => self.inf_code().expect("an overflow-to-infinity format has infinities"),
+            Overflow::Infinity => self
+                .inf_code()
+                .expect("an overflow-to-infinity format has infinities"),
             Overflow::Saturate => self.max_mag_code(),
         }
     }
@@ -240,6 +251,9 @@ pub(crate) fn mask(n: u32) -> u64 {
 
 /// `2^k` exactly, for k in f64's normal exponent range.
 pub(crate) fn pow2(k: i32) -> f64 {
-    assert!((-1022..=1023).contains(&k), "2^{k} is outside f64's normal range");
+    assert!(
+        (-1022..=1023).contains(&k),
+        "2^{k} is outside f64's normal range"
+    );
     f64::from_bits(((k + 1023) as u64) << 52)
 }

@@ -32,7 +32,11 @@ impl DType {
                     (5, 2) => Specials::Ieee,
                     _ => Specials::None,
                 };
-                FloatFormat { specials, overflow: Overflow::Saturate, ..ieee(exp, man) }
+                FloatFormat {
+                    specials,
+                    overflow: Overflow::Saturate,
+                    ..ieee(exp, man)
+                }
             }
             DType::E8M0 => FloatFormat {
                 exp_bits: 8,
@@ -72,25 +76,33 @@ impl DType {
     }
 
     pub fn has_inf(self) -> bool {
-        self.float_format().is_some_and(|f| f.specials == Specials::Ieee)
+        self.float_format()
+            .is_some_and(|f| f.specials == Specials::Ieee)
     }
 
     pub fn has_nan(self) -> bool {
-        self.float_format().is_some_and(|f| f.specials != Specials::None)
+        self.float_format()
+            .is_some_and(|f| f.specials != Specials::None)
     }
 
     /// Whether conversions into this type saturate to ±max on overflow (small floats, e8m0, integers)
     /// rather than producing ±inf (f16, bf16, tf32, f32, f64).
     pub fn saturates(self) -> bool {
-        self.float_format().is_none_or(|f| f.overflow == Overflow::Saturate)
+        self.float_format()
+            .is_none_or(|f| f.overflow == Overflow::Saturate)
     }
 
     /// The integer range `[min, max]` of an integer type or bool (`[0, 1]`).
     pub fn int_range(self) -> Option<(i128, i128)> {
         match self {
             DType::Bool => Some((0, 1)),
-            DType::Int { bits, signed: true } => Some((-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)),
-            DType::Int { bits, signed: false } => Some((0, (1i128 << bits) - 1)),
+            DType::Int { bits, signed: true } => {
+                Some((-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1))
+            }
+            DType::Int {
+                bits,
+                signed: false,
+            } => Some((0, (1i128 << bits) - 1)),
             _ => None,
         }
     }
@@ -120,7 +132,11 @@ impl DType {
         if !f.subnormals || f.man_bits == 0 {
             return None;
         }
-        Some(if self == DType::F64 { f64::from_bits(1) } else { f.decode(1) })
+        Some(if self == DType::F64 {
+            f64::from_bits(1)
+        } else {
+            f.decode(1)
+        })
     }
 
     /// The smallest positive normal value of a float type.
@@ -138,13 +154,15 @@ impl DType {
     /// The canonical NaN code of a type that has NaN (positive, quiet).
     pub fn nan_code(self) -> Option<u64> {
         let f = self.float_format()?;
-        f.nan_code().map(|c| if self == DType::TF32 { c << 13 } else { c })
+        f.nan_code()
+            .map(|c| if self == DType::TF32 { c << 13 } else { c })
     }
 
     /// The code of +inf, for types with infinities.
     pub fn inf_code(self) -> Option<u64> {
         let f = self.float_format()?;
-        f.inf_code().map(|c| if self == DType::TF32 { c << 13 } else { c })
+        f.inf_code()
+            .map(|c| if self == DType::TF32 { c << 13 } else { c })
     }
 
     /// Every small float type `fNeXmY` (N <= 8), ordered by N then X.
@@ -152,7 +170,10 @@ impl DType {
         let mut v = Vec::new();
         for n in 2u8..=8 {
             for exp in 1..n {
-                v.push(DType::SmallFloat { exp, man: n - 1 - exp });
+                v.push(DType::SmallFloat {
+                    exp,
+                    man: n - 1 - exp,
+                });
             }
         }
         v
@@ -163,7 +184,10 @@ impl DType {
         let mut v = vec![DType::Bool];
         for bits in 1..=8 {
             v.push(DType::Int { bits, signed: true });
-            v.push(DType::Int { bits, signed: false });
+            v.push(DType::Int {
+                bits,
+                signed: false,
+            });
         }
         v.extend(DType::all_small_floats());
         v.push(DType::E8M0);

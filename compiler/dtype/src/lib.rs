@@ -29,7 +29,10 @@ pub enum DType {
     /// One bit, `true` or `false`.
     Bool,
     /// A two's-complement (`signed`) or unsigned integer of `bits` bits: 1..=8, 16, 32 or 64.
-    Int { bits: u8, signed: bool },
+    Int {
+        bits: u8,
+        signed: bool,
+    },
     F16,
     BF16,
     /// NVIDIA's tf32: f32 storage with a 10-bit mantissa.
@@ -38,20 +41,47 @@ pub enum DType {
     F64,
     /// A small float `fNeXmY` with `exp` = X exponent bits and `man` = Y mantissa bits, 1 + X + Y <= 8.
     /// `f8e4m3` and `f8e5m2` are the OCP FP8 formats; every other split is finite-only.
-    SmallFloat { exp: u8, man: u8 },
+    SmallFloat {
+        exp: u8,
+        man: u8,
+    },
     /// The OCP MX scale type: 8 exponent bits, no sign, no mantissa.
     E8M0,
 }
 
 impl DType {
-    pub const I32: DType = DType::Int { bits: 32, signed: true };
-    pub const U32: DType = DType::Int { bits: 32, signed: false };
-    pub const I64: DType = DType::Int { bits: 64, signed: true };
-    pub const U8: DType = DType::Int { bits: 8, signed: false };
-    pub const I8: DType = DType::Int { bits: 8, signed: true };
-    pub const U64: DType = DType::Int { bits: 64, signed: false };
-    pub const I16: DType = DType::Int { bits: 16, signed: true };
-    pub const U16: DType = DType::Int { bits: 16, signed: false };
+    pub const I32: DType = DType::Int {
+        bits: 32,
+        signed: true,
+    };
+    pub const U32: DType = DType::Int {
+        bits: 32,
+        signed: false,
+    };
+    pub const I64: DType = DType::Int {
+        bits: 64,
+        signed: true,
+    };
+    pub const U8: DType = DType::Int {
+        bits: 8,
+        signed: false,
+    };
+    pub const I8: DType = DType::Int {
+        bits: 8,
+        signed: true,
+    };
+    pub const U64: DType = DType::Int {
+        bits: 64,
+        signed: false,
+    };
+    pub const I16: DType = DType::Int {
+        bits: 16,
+        signed: true,
+    };
+    pub const U16: DType = DType::Int {
+        bits: 16,
+        signed: false,
+    };
 
     /// The number of bits one element occupies in a packed tensor.
     pub fn bits(self) -> u32 {
@@ -74,7 +104,13 @@ impl DType {
     pub fn is_float(self) -> bool {
         matches!(
             self,
-            DType::F16 | DType::BF16 | DType::TF32 | DType::F32 | DType::F64 | DType::SmallFloat { .. } | DType::E8M0
+            DType::F16
+                | DType::BF16
+                | DType::TF32
+                | DType::F32
+                | DType::F64
+                | DType::SmallFloat { .. }
+                | DType::E8M0
         )
     }
 
@@ -108,7 +144,10 @@ impl FromStr for DType {
     type Err = ParseDTypeError;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let err = |reason| ParseDTypeError { name: name.to_string(), reason };
+        let err = |reason| ParseDTypeError {
+            name: name.to_string(),
+            reason,
+        };
         match name {
             "bool" => return Ok(DType::Bool),
             "f16" => return Ok(DType::F16),
@@ -120,24 +159,36 @@ impl FromStr for DType {
             _ => {}
         }
         let num = |s: &str| -> Option<u8> {
-            (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()) && !(s.len() > 1 && s.starts_with('0')))
-                .then(|| s.parse().ok())
-                .flatten()
+            (!s.is_empty()
+                && s.len() <= 2
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && !(s.len() > 1 && s.starts_with('0')))
+            .then(|| s.parse().ok())
+            .flatten()
         };
         if let Some(rest) = name.strip_prefix('i').or_else(|| name.strip_prefix('u')) {
             let signed = name.starts_with('i');
-            let bits = num(rest).ok_or_else(|| err("an integer type is i or u followed by its width in bits"))?;
+            let bits = num(rest)
+                .ok_or_else(|| err("an integer type is i or u followed by its width in bits"))?;
             return match bits {
                 1..=8 | 16 | 32 | 64 => Ok(DType::Int { bits, signed }),
                 _ => Err(err("integer widths are 1 to 8, 16, 32 and 64 bits")),
             };
         }
         if let Some(rest) = name.strip_prefix('f') {
-            let (n, rest) = rest.split_once('e').ok_or_else(|| err("a small float is written fNeXmY"))?;
-            let (x, y) = rest.split_once('m').ok_or_else(|| err("a small float is written fNeXmY"))?;
+            let (n, rest) = rest
+                .split_once('e')
+                .ok_or_else(|| err("a small float is written fNeXmY"))?;
+            let (x, y) = rest
+                .split_once('m')
+                .ok_or_else(|| err("a small float is written fNeXmY"))?;
             let (n, x, y) = match (num(n), num(x), num(y)) {
                 (Some(n), Some(x), Some(y)) => (n, x, y),
-                _ => return Err(err("a small float is written fNeXmY with decimal N, X and Y")),
+                _ => {
+                    return Err(err(
+                        "a small float is written fNeXmY with decimal N, X and Y",
+                    ))
+                }
             };
             if x < 1 {
                 return Err(err("a small float needs at least one exponent bit"));
@@ -146,7 +197,9 @@ impl FromStr for DType {
                 return Err(err("in fNeXmY the widths must add up: N = 1 + X + Y"));
             }
             if n > 8 {
-                return Err(err("small floats have at most 8 bits; use f16, bf16 or f32 for wider ones"));
+                return Err(err(
+                    "small floats have at most 8 bits; use f16, bf16 or f32 for wider ones",
+                ));
             }
             return Ok(DType::SmallFloat { exp: x, man: y });
         }
@@ -176,7 +229,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for name in ["bool", "i1", "u3", "i8", "u64", "f16", "bf16", "tf32", "f32", "f64", "f8e4m3", "f8e5m2", "f6e3m2", "f4e2m1", "f3e1m1", "f2e1m0", "e8m0"] {
+        for name in [
+            "bool", "i1", "u3", "i8", "u64", "f16", "bf16", "tf32", "f32", "f64", "f8e4m3",
+            "f8e5m2", "f6e3m2", "f4e2m1", "f3e1m1", "f2e1m0", "e8m0",
+        ] {
             let t: DType = name.parse().unwrap();
             assert_eq!(t.to_string(), name);
         }
@@ -184,7 +240,9 @@ mod tests {
 
     #[test]
     fn bad_names_are_rejected() {
-        for name in ["i9", "u0", "i07", "f8e4m4", "f9e5m3", "f4e0m3", "x", "", "f8e4", "i"] {
+        for name in [
+            "i9", "u0", "i07", "f8e4m4", "f9e5m3", "f4e0m3", "x", "", "f8e4", "i",
+        ] {
             assert!(name.parse::<DType>().is_err(), "{name}");
         }
     }

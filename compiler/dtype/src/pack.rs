@@ -13,14 +13,24 @@ use crate::DType;
 /// A packed buffer that cannot be unpacked.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PackError {
-    #[error("packed data too short: {numel} elements of {bits} bits need {needed} bytes, got {got}")]
-    TooShort { bits: u32, numel: usize, needed: usize, got: usize },
+    #[error(
+        "packed data too short: {numel} elements of {bits} bits need {needed} bytes, got {got}"
+    )]
+    TooShort {
+        bits: u32,
+        numel: usize,
+        needed: usize,
+        got: usize,
+    },
     #[error("element width {0} bits is not supported (1 to 64)")]
     BadWidth(u32),
 }
 
 fn check_width(bits: u32) {
-    assert!((1..=64).contains(&bits), "element width {bits} bits is not supported (1 to 64)");
+    assert!(
+        (1..=64).contains(&bits),
+        "element width {bits} bits is not supported (1 to 64)"
+    );
 }
 
 /// Bytes needed for `numel` elements of `bits` bits.
@@ -56,7 +66,12 @@ pub fn unpack(bits_per_elem: u32, bytes: &[u8], numel: usize) -> Result<Vec<u64>
     }
     let needed = packed_len(bits_per_elem, numel);
     if bytes.len() < needed {
-        return Err(PackError::TooShort { bits: bits_per_elem, numel, needed, got: bytes.len() });
+        return Err(PackError::TooShort {
+            bits: bits_per_elem,
+            numel,
+            needed,
+            got: bytes.len(),
+        });
     }
     Ok(match bits_per_elem {
         8 | 16 | 32 | 64 => {
@@ -119,10 +134,16 @@ pub fn pack_ints(dt: DType, values: &[i128]) -> Vec<u8> {
 
 /// Unpacks `numel` elements of `dt` and decodes them ([`decode`]).
 pub fn unpack_values(dt: DType, bytes: &[u8], numel: usize) -> Result<Vec<f64>, PackError> {
-    Ok(unpack(dt.bits(), bytes, numel)?.into_iter().map(|c| decode(dt, c)).collect())
+    Ok(unpack(dt.bits(), bytes, numel)?
+        .into_iter()
+        .map(|c| decode(dt, c))
+        .collect())
 }
 
 /// Unpacks `numel` elements of `dt` and decodes them as integers ([`decode_int`]).
 pub fn unpack_ints(dt: DType, bytes: &[u8], numel: usize) -> Result<Vec<i128>, PackError> {
-    Ok(unpack(dt.bits(), bytes, numel)?.into_iter().map(|c| decode_int(dt, c)).collect())
+    Ok(unpack(dt.bits(), bytes, numel)?
+        .into_iter()
+        .map(|c| decode_int(dt, c))
+        .collect())
 }

@@ -11,7 +11,9 @@ use crate::DType;
 /// A report that cannot be produced.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
-    #[error("`{dtype}` has {bits} bits: a code table is printed only for types of at most 16 bits")]
+    #[error(
+        "`{dtype}` has {bits} bits: a code table is printed only for types of at most 16 bits"
+    )]
     TooWide { dtype: DType, bits: u32 },
     #[error("cannot read `{input}` as a value: {reason}")]
     BadValue { input: String, reason: &'static str },
@@ -19,7 +21,11 @@ pub enum ReportError {
 
 /// A code as `0x..` with as many hex digits as the type needs (2 for types of at most 8 bits).
 pub fn hex_code(dt: DType, code: u64) -> String {
-    format!("0x{:0w$x}", code, w = (dt.bits().max(8) as usize).div_ceil(4))
+    format!(
+        "0x{:0w$x}",
+        code,
+        w = (dt.bits().max(8) as usize).div_ceil(4)
+    )
 }
 
 /// The printed value of a code: exact decimal for floats, the exact integer for integers and bool.
@@ -47,14 +53,27 @@ pub fn describe(dt: DType) -> String {
     line("bits", dt.bits().to_string());
     let Some(f) = dt.float_format() else {
         let (lo, hi) = dt.int_range().unwrap();
-        line("kind", if dt.is_bool() { "bool" } else if dt.is_signed() { "signed integer (two's complement)" } else { "unsigned integer" }.into());
+        line(
+            "kind",
+            if dt.is_bool() {
+                "bool"
+            } else if dt.is_signed() {
+                "signed integer (two's complement)"
+            } else {
+                "unsigned integer"
+            }
+            .into(),
+        );
         line("signed", yes(dt.is_signed()).into());
         line("min", lo.to_string());
         line("max", hi.to_string());
         if dt.is_bool() {
             line("from numbers", "nonzero (NaN included) is true".into());
         } else {
-            line("from float", "truncate toward zero, saturate to [min, max], NaN -> 0".into());
+            line(
+                "from float",
+                "truncate toward zero, saturate to [min, max], NaN -> 0".into(),
+            );
             line("from integer", "saturate to [min, max]".into());
         }
         return s;
@@ -66,21 +85,46 @@ pub fn describe(dt: DType) -> String {
     line("bias", f.bias.to_string());
     line("min", format_exact(dt.min_finite()));
     line("max", format_exact(dt.max_finite()));
-    line("smallest subnormal", dt.smallest_subnormal().map_or("none".into(), format_exact));
-    line("smallest normal", dt.smallest_normal().map_or("none".into(), format_exact));
-    line("zero", if f.subnormals { "yes (+0 and -0)".into() } else { "no".to_string() });
-    line("infinities", match dt.inf_code() {
-        Some(c) => format!("yes ({} and {})", hex_code(dt, c), hex_code(dt, c | 1 << (dt.bits() - 1))),
-        None => "no".into(),
-    });
+    line(
+        "smallest subnormal",
+        dt.smallest_subnormal().map_or("none".into(), format_exact),
+    );
+    line(
+        "smallest normal",
+        dt.smallest_normal().map_or("none".into(), format_exact),
+    );
+    line(
+        "zero",
+        if f.subnormals {
+            "yes (+0 and -0)".into()
+        } else {
+            "no".to_string()
+        },
+    );
+    line(
+        "infinities",
+        match dt.inf_code() {
+            Some(c) => format!(
+                "yes ({} and {})",
+                hex_code(dt, c),
+                hex_code(dt, c | 1 << (dt.bits() - 1))
+            ),
+            None => "no".into(),
+        },
+    );
     line("nan", nan_codes(dt));
     line("rounding", "to nearest, ties to even".into());
-    line("overflow", match (dt.saturates(), dt.has_inf()) {
-        (false, _) => "to +-inf (IEEE)".into(),
-        (true, true) => "finite values saturate to +-max; +-inf stays +-inf".into(),
-        (true, false) if f.signed => "saturate to +-max (+-inf also becomes +-max)".to_string(),
-        (true, false) => "saturate to max (+inf also); zero, negatives and -inf become min".into(),
-    });
+    line(
+        "overflow",
+        match (dt.saturates(), dt.has_inf()) {
+            (false, _) => "to +-inf (IEEE)".into(),
+            (true, true) => "finite values saturate to +-max; +-inf stays +-inf".into(),
+            (true, false) if f.signed => "saturate to +-max (+-inf also becomes +-max)".to_string(),
+            (true, false) => {
+                "saturate to max (+inf also); zero, negatives and -inf become min".into()
+            }
+        },
+    );
     if !dt.has_nan() {
         line("nan input", "becomes +0".into());
     }
@@ -101,20 +145,35 @@ fn nan_codes(dt: DType) -> String {
         .map(|&s| {
             let top = s << mag_bits | mask(mag_bits);
             match f.specials {
-                Specials::Ieee => format!("{}..={}", h(s << mag_bits | mask(f.exp_bits) << f.man_bits | 1), h(top)),
+                Specials::Ieee => format!(
+                    "{}..={}",
+                    h(s << mag_bits | mask(f.exp_bits) << f.man_bits | 1),
+                    h(top)
+                ),
                 _ => h(top),
             }
         })
         .collect();
-    let low = if shift > 0 { " (low 13 bits ignored)" } else { "" };
-    format!("yes ({}; canonical {}){low}", ranges.join(", "), h(f.nan_code().unwrap()))
+    let low = if shift > 0 {
+        " (low 13 bits ignored)"
+    } else {
+        ""
+    };
+    format!(
+        "yes ({}; canonical {}){low}",
+        ranges.join(", "),
+        h(f.nan_code().unwrap())
+    )
 }
 
 /// Every code of `dt` and its exact value, `0xHH VALUE` per line (`tilec dtype NAME --table`).
 /// Types of at most 16 bits only.
 pub fn table(dt: DType) -> Result<String, ReportError> {
     if dt.bits() > 16 {
-        return Err(ReportError::TooWide { dtype: dt, bits: dt.bits() });
+        return Err(ReportError::TooWide {
+            dtype: dt,
+            bits: dt.bits(),
+        });
     }
     let mut s = String::new();
     for code in 0..1u64 << dt.bits() {
@@ -126,7 +185,10 @@ pub fn table(dt: DType) -> Result<String, ReportError> {
 /// The code `input` (a decimal, `inf`, `-inf` or `nan`) rounds to in `dt`, exactly: the decimal
 /// itself is rounded, not the nearest f64 to it.
 pub fn encode_text(dt: DType, input: &str) -> Result<u64, ReportError> {
-    let n = parse_number(input.trim()).map_err(|reason| ReportError::BadValue { input: input.to_string(), reason })?;
+    let n = parse_number(input.trim()).map_err(|reason| ReportError::BadValue {
+        input: input.to_string(),
+        reason,
+    })?;
     Ok(if dt.is_bool() {
         n.is_nonzero() as u64
     } else if dt.is_int() {
@@ -143,7 +205,14 @@ pub fn encode_values(dt: DType, inputs: &[&str]) -> Result<String, ReportError> 
     let mut s = String::new();
     for input in inputs {
         let code = encode_text(dt, input)?;
-        writeln!(s, "{} -> {} {}", input.trim(), hex_code(dt, code), value_text(dt, code)).unwrap();
+        writeln!(
+            s,
+            "{} -> {} {}",
+            input.trim(),
+            hex_code(dt, code),
+            value_text(dt, code)
+        )
+        .unwrap();
     }
     Ok(s)
 }

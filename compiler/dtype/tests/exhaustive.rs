@@ -23,7 +23,10 @@ fn decode_tables_match_the_formula() {
             let (got, want) = (decode(dt, code), ref_decode(dt, code));
             assert!(same(got, want), "{dt} {code:#x}: {got} != {want}");
             // high bits beyond the type's width are ignored
-            assert!(same(decode(dt, code | !0 << dt.bits()), want), "{dt} {code:#x} with high bits");
+            assert!(
+                same(decode(dt, code | !0 << dt.bits()), want),
+                "{dt} {code:#x} with high bits"
+            );
             if dt.is_int() || dt.is_bool() {
                 assert_eq!(decode_int(dt, code) as f64, want);
             }
@@ -39,7 +42,11 @@ fn encode_decode_is_identity_on_every_code() {
             let back = encode(dt, v);
             if v.is_nan() {
                 assert!(is_nan(dt, code));
-                assert_eq!(Some(back), dt.nan_code(), "{dt} {code:#x}: every NaN maps to the canonical NaN");
+                assert_eq!(
+                    Some(back),
+                    dt.nan_code(),
+                    "{dt} {code:#x}: every NaN maps to the canonical NaN"
+                );
             } else {
                 assert_eq!(back, code, "{dt} {code:#x} ({v})");
                 assert_eq!(round(dt, v).to_bits(), v.to_bits());
@@ -60,7 +67,11 @@ fn rounding_matches_nearest_search_on_probes() {
             let code = encode(dt, v);
             assert!(code < 1 << dt.bits());
             let got = decode(dt, code);
-            assert!(same(got, want), "{dt}: {v:e} ({:#x}) rounds to {got} (code {code:#x}), want {want}", v.to_bits());
+            assert!(
+                same(got, want),
+                "{dt}: {v:e} ({:#x}) rounds to {got} (code {code:#x}), want {want}",
+                v.to_bits()
+            );
             if want.is_nan() {
                 assert_eq!(Some(code), dt.nan_code());
             }
@@ -74,24 +85,56 @@ fn rounding_matches_nearest_search_on_probes() {
 fn integer_rounding_truncates_and_saturates() {
     for dt in DType::all_narrow().into_iter().filter(|t| t.is_int()) {
         let (lo, hi) = dt.int_range().unwrap();
-        let mut vals = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e300, -1e300];
+        let mut vals = vec![
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1e300,
+            -1e300,
+        ];
         for i in lo - 3..=hi + 3 {
             let x = i as f64;
-            vals.extend([x, x + 0.5, x - 0.5, x + 0.999, x - 0.999, x.next_up(), x.next_down()]);
+            vals.extend([
+                x,
+                x + 0.5,
+                x - 0.5,
+                x + 0.999,
+                x - 0.999,
+                x.next_up(),
+                x.next_down(),
+            ]);
         }
         for v in vals {
-            let want = if v.is_nan() { 0 } else { (v.trunc().clamp(lo as f64, hi as f64)) as i128 };
+            let want = if v.is_nan() {
+                0
+            } else {
+                (v.trunc().clamp(lo as f64, hi as f64)) as i128
+            };
             assert_eq!(decode_int(dt, encode(dt, v)), want, "{dt} {v}");
         }
         for i in [i128::MIN, i128::MAX, lo - 1, hi + 1, -1000, 1000] {
-            assert_eq!(decode_int(dt, encode_int(dt, i)), i.clamp(lo, hi), "{dt} {i}");
+            assert_eq!(
+                decode_int(dt, encode_int(dt, i)),
+                i.clamp(lo, hi),
+                "{dt} {i}"
+            );
         }
     }
 }
 
 #[test]
 fn bool_is_nonzero() {
-    for (v, b) in [(0.0, 0), (-0.0, 0), (1.0, 1), (-1e-300, 1), (f64::NAN, 1), (f64::NEG_INFINITY, 1), (0.4, 1)] {
+    for (v, b) in [
+        (0.0, 0),
+        (-0.0, 0),
+        (1.0, 1),
+        (-1e-300, 1),
+        (f64::NAN, 1),
+        (f64::NEG_INFINITY, 1),
+        (0.4, 1),
+    ] {
         assert_eq!(encode(DType::Bool, v), b, "{v}");
     }
     assert_eq!(encode_int(DType::Bool, 0), 0);
@@ -111,9 +154,13 @@ fn metadata_matches_tables() {
             Some(s) => assert_eq!(s, smallest, "{dt}"),
             None => assert_eq!(dt.smallest_normal(), Some(smallest), "{dt}"),
         }
-        let n = (0..1u64 << dt.bits()).filter(|&c| ref_decode(dt, c).is_nan()).count();
+        let n = (0..1u64 << dt.bits())
+            .filter(|&c| ref_decode(dt, c).is_nan())
+            .count();
         assert_eq!(dt.has_nan(), n > 0, "{dt}");
-        let i = (0..1u64 << dt.bits()).filter(|&c| ref_decode(dt, c).is_infinite()).count();
+        let i = (0..1u64 << dt.bits())
+            .filter(|&c| ref_decode(dt, c).is_infinite())
+            .count();
         assert_eq!(dt.has_inf(), i > 0, "{dt}");
         assert_eq!(dt.is_signed(), dt != DType::E8M0);
         if let (Some(x), Some(y)) = (dt.exp_bits(), dt.man_bits()) {

@@ -57,9 +57,13 @@ fn python_ready() -> bool {
         if std::env::var_os("CI").is_some() {
             panic!("{msg} (required because CI is set)");
         }
-        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!(
+            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+        );
         eprintln!("!!! WARNING: ml_dtypes cross-check SKIPPED: {msg}");
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+        eprintln!(
+            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+        );
     }
     ok
 }
@@ -73,7 +77,10 @@ fn ml(name: &str, nbits: u32, samples: &[f64]) -> (Vec<f64>, Vec<u64>) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    let input: String = samples.iter().map(|v| format!("{:x}\n", v.to_bits())).collect();
+    let input: String = samples
+        .iter()
+        .map(|v| format!("{:x}\n", v.to_bits()))
+        .collect();
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
     let out = child.wait_with_output().unwrap();
@@ -81,8 +88,15 @@ fn ml(name: &str, nbits: u32, samples: &[f64]) -> (Vec<f64>, Vec<u64>) {
     assert!(out.status.success(), "python failed for {name}");
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    let hex = |l: &str| l.split_whitespace().map(|w| u64::from_str_radix(w, 16).unwrap()).collect::<Vec<u64>>();
-    let table = hex(lines.next().unwrap()).into_iter().map(f64::from_bits).collect();
+    let hex = |l: &str| {
+        l.split_whitespace()
+            .map(|w| u64::from_str_radix(w, 16).unwrap())
+            .collect::<Vec<u64>>()
+    };
+    let table = hex(lines.next().unwrap())
+        .into_iter()
+        .map(f64::from_bits)
+        .collect();
     let codes = hex(lines.next().unwrap_or(""));
     assert_eq!(codes.len(), samples.len());
     (table, codes)
@@ -91,15 +105,36 @@ fn ml(name: &str, nbits: u32, samples: &[f64]) -> (Vec<f64>, Vec<u64>) {
 /// Values probing every rounding boundary of `dt` (computed from our own table, which is checked
 /// against ml_dtypes' table first).
 fn samples(dt: DType) -> Vec<f64> {
-    let mut vals: Vec<f64> = (0..1u64 << dt.bits()).map(|c| decode(dt, c)).filter(|v| v.is_finite()).collect();
+    let mut vals: Vec<f64> = (0..1u64 << dt.bits())
+        .map(|c| decode(dt, c))
+        .filter(|v| v.is_finite())
+        .collect();
     vals.sort_by(f64::total_cmp);
     vals.dedup_by(|a, b| a.to_bits() == b.to_bits());
-    let mut out = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN, 1e300, -1e300, 1e-300, -1e-300];
+    let mut out = vec![
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        1e300,
+        -1e300,
+        1e-300,
+        -1e-300,
+    ];
     for w in vals.windows(2) {
         let (a, b) = (w[0], w[1]);
         let mid = (a + b) / 2.0;
         let (m32, a32) = (mid as f32, a as f32);
-        out.extend([a, a32.next_up() as f64, mid, m32.next_up() as f64, m32.next_down() as f64, a + (b - a) * 0.3]);
+        out.extend([
+            a,
+            a32.next_up() as f64,
+            mid,
+            m32.next_up() as f64,
+            m32.next_down() as f64,
+            a + (b - a) * 0.3,
+        ]);
     }
     let (lo, hi) = (vals[0], vals[vals.len() - 1]);
     for x in [lo, hi] {
@@ -125,24 +160,33 @@ fn check(dt: DType, name: &str) -> usize {
     let (table, codes) = ml(name, dt.bits(), &samples);
     for (code, &want) in table.iter().enumerate() {
         let got = decode(dt, code as u64);
-        assert!(common::same(got, want), "{dt} decode {code:#x}: ours {got}, ml_dtypes {want}");
+        assert!(
+            common::same(got, want),
+            "{dt} decode {code:#x}: ours {got}, ml_dtypes {want}"
+        );
     }
     let max = dt.float_format().unwrap().max_mag_code();
     for (&v, &mlc) in samples.iter().zip(&codes) {
         let ours = encode(dt, v);
         let mlv = decode(dt, mlc);
-        let ctx = format!("{dt}: encode({v:e} = {:#x}) ours {ours:#x} ml_dtypes {mlc:#x}", v.to_bits());
+        let ctx = format!(
+            "{dt}: encode({v:e} = {:#x}) ours {ours:#x} ml_dtypes {mlc:#x}",
+            v.to_bits()
+        );
         if v.is_nan() {
             assert_eq!(ours, dt.nan_code().unwrap_or(0), "{ctx}");
             assert!(mlv.is_nan() || mlv == 0.0, "{ctx}");
         } else if dt == DType::E8M0 && v > 2f64.powi(-127) && v < 2f64.powi(-126) {
             // ml_dtypes rounds these f32 subnormals up to 2^-126 (1.2 * 2^-127 included); we round
             // to nearest like everywhere else
-            assert!(common::same(decode(dt, ours), common::ref_round(dt, v)), "{ctx}");
-        } else if dt == DType::E8M0 && !(mlv.is_finite()) {
+            assert!(
+                common::same(decode(dt, ours), common::ref_round(dt, v)),
+                "{ctx}"
+            );
+        } else if dt == DType::E8M0 && !mlv.is_finite() {
             // out of e8m0's range: ml_dtypes gives NaN, we clamp to the nearest end
             assert_eq!(ours, if v > 1.0 { max } else { 0 }, "{ctx}");
-        } else if !mlv.is_finite() && !(v.is_infinite() && dt.has_inf()) && dt.saturates() {
+        } else if !(mlv.is_finite() || v.is_infinite() && dt.has_inf()) && dt.saturates() {
             // ml_dtypes overflows to inf/NaN; small floats saturate
             let sign = if v < 0.0 { 1 << (dt.bits() - 1) } else { 0 };
             assert_eq!(ours, sign | max, "{ctx}");

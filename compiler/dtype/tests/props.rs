@@ -9,7 +9,10 @@ fn all_types() -> Vec<DType> {
     let mut v = DType::all_narrow();
     for bits in [16, 32, 64] {
         v.push(DType::Int { bits, signed: true });
-        v.push(DType::Int { bits, signed: false });
+        v.push(DType::Int {
+            bits,
+            signed: false,
+        });
     }
     v.extend([DType::F16, DType::BF16, DType::TF32, DType::F32, DType::F64]);
     v
@@ -65,14 +68,14 @@ proptest! {
         odd in any::<bool>(),
     ) {
         let mut codes: Vec<u64> = raw.iter().map(|c| if bits == 64 { *c } else { c & ((1u64 << bits) - 1) }).collect();
-        if odd && codes.len() % 2 == 0 { codes.push(1); }
+        if odd && codes.len().is_multiple_of(2) { codes.push(1); }
         let bytes = pack(bits, &codes);
         prop_assert_eq!(bytes.len(), packed_len(bits, codes.len()));
         prop_assert_eq!(bytes.len(), (bits as usize * codes.len()).div_ceil(8));
         prop_assert_eq!(&unpack(bits, &bytes, codes.len()).unwrap(), &codes);
         // padding bits of the last byte are zero
         let used = bits as usize * codes.len();
-        if used % 8 != 0 {
+        if !used.is_multiple_of(8) {
             prop_assert_eq!(bytes[bytes.len() - 1] >> (used % 8), 0);
         }
         // bit k*n + j of the stream is bit j of element k
@@ -125,11 +128,22 @@ fn five_u3_values_pack_into_two_bytes() {
     let bytes = pack(3, &[5, 3, 7, 0, 6]);
     assert_eq!(bytes, [0b1101_1101, 0b0110_0001]);
     assert_eq!(pack_ints("u3".parse().unwrap(), &[5, 3, 7, 0, 6]), bytes);
-    assert_eq!(unpack_ints("u3".parse().unwrap(), &bytes, 5).unwrap(), [5, 3, 7, 0, 6]);
-    assert_eq!(unpack_ints("i3".parse().unwrap(), &bytes, 5).unwrap(), [-3, 3, -1, 0, -2]);
+    assert_eq!(
+        unpack_ints("u3".parse().unwrap(), &bytes, 5).unwrap(),
+        [5, 3, 7, 0, 6]
+    );
+    assert_eq!(
+        unpack_ints("i3".parse().unwrap(), &bytes, 5).unwrap(),
+        [-3, 3, -1, 0, -2]
+    );
     assert_eq!(
         unpack(3, &bytes[..1], 5),
-        Err(PackError::TooShort { bits: 3, numel: 5, needed: 2, got: 1 })
+        Err(PackError::TooShort {
+            bits: 3,
+            numel: 5,
+            needed: 2,
+            got: 1
+        })
     );
     assert_eq!(unpack(0, &bytes, 1), Err(PackError::BadWidth(0)));
 }
@@ -138,10 +152,22 @@ fn five_u3_values_pack_into_two_bytes() {
 fn wide_packing_is_little_endian() {
     assert_eq!(pack(16, &[0x1234, 0xabcd]), [0x34, 0x12, 0xcd, 0xab]);
     assert_eq!(pack(32, &[0x0102_0304]), [4, 3, 2, 1]);
-    assert_eq!(pack_values(DType::F16, &[1.0, -2.0]), [0x00, 0x3c, 0x00, 0xc0]);
+    assert_eq!(
+        pack_values(DType::F16, &[1.0, -2.0]),
+        [0x00, 0x3c, 0x00, 0xc0]
+    );
     assert_eq!(pack_values(DType::F32, &[1.0]), 1.0f32.to_le_bytes());
     assert_eq!(pack_values(DType::F64, &[0.1]), 0.1f64.to_le_bytes());
-    assert_eq!(pack_ints(DType::I16, &[-2, 70000]), [0xfe, 0xff, 0xff, 0x7f]);
-    assert_eq!(pack_values("f4e2m1".parse().unwrap(), &[1.0, -6.0, 0.5]), [0xf2, 0x01]);
-    assert_eq!(pack_ints(DType::Bool, &[1, 0, 5, 0, 0, 0, 0, 0, 1]), [0b0000_0101, 0b1]);
+    assert_eq!(
+        pack_ints(DType::I16, &[-2, 70000]),
+        [0xfe, 0xff, 0xff, 0x7f]
+    );
+    assert_eq!(
+        pack_values("f4e2m1".parse().unwrap(), &[1.0, -6.0, 0.5]),
+        [0xf2, 0x01]
+    );
+    assert_eq!(
+        pack_ints(DType::Bool, &[1, 0, 5, 0, 0, 0, 0, 0, 1]),
+        [0b0000_0101, 0b1]
+    );
 }

@@ -116,7 +116,10 @@ fn ieee_and_tf32() {
     assert_eq!(encode(DType::TF32, 1.0 + 2f64.powi(-11)), 0x3f80_0000); // tie to even
     assert_eq!(encode(DType::TF32, 1.0 + 3.0 * 2f64.powi(-11)), 0x3f80_4000); // tie to even (up)
     assert_eq!(decode(DType::TF32, 0x3f80_1fff), 1.0); // low bits ignored
-    assert_eq!(DType::TF32.max_finite(), (2.0 - 2f64.powi(-10)) * 2f64.powi(127));
+    assert_eq!(
+        DType::TF32.max_finite(),
+        (2.0 - 2f64.powi(-10)) * 2f64.powi(127)
+    );
     assert_eq!(DType::TF32.smallest_subnormal(), Some(2f64.powi(-136)));
     assert_eq!(encode(DType::TF32, 1e39), 0x7f80_0000);
 }

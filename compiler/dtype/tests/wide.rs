@@ -11,7 +11,16 @@ use common::same;
 /// Pseudo-random f64 values over a wide exponent range, plus boundary values.
 fn randoms(n: usize, emax: i32) -> Vec<f64> {
     let mut s = 0x853c49e6748fea9bu64;
-    let mut out = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN, f64::MIN_POSITIVE, 5e-324];
+    let mut out = vec![
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MAX,
+        f64::MIN,
+        f64::MIN_POSITIVE,
+        5e-324,
+    ];
     for _ in 0..n {
         s ^= s << 13;
         s ^= s >> 7;
@@ -25,7 +34,10 @@ fn randoms(n: usize, emax: i32) -> Vec<f64> {
 
 /// Every adjacent pair's midpoint and its f64 neighbours, for a 16-bit type.
 fn midpoints(dt: DType) -> Vec<f64> {
-    let mut vals: Vec<f64> = (0..1u64 << 16).map(|c| decode(dt, c)).filter(|v| v.is_finite()).collect();
+    let mut vals: Vec<f64> = (0..1u64 << 16)
+        .map(|c| decode(dt, c))
+        .filter(|v| v.is_finite())
+        .collect();
     vals.sort_by(f64::total_cmp);
     let mut out = Vec::new();
     for w in vals.windows(2) {
@@ -34,26 +46,43 @@ fn midpoints(dt: DType) -> Vec<f64> {
     }
     let top = vals[vals.len() - 1];
     let over = top + (top - vals[vals.len() - 2]) / 2.0; // the IEEE overflow threshold
-    out.extend([over, over.next_down(), over.next_up(), -over, -over.next_down()]);
+    out.extend([
+        over,
+        over.next_down(),
+        over.next_up(),
+        -over,
+        -over.next_down(),
+    ]);
     out
 }
 
 #[test]
 fn f16_all_codes_and_rounding_match_half() {
     for c in 0..1u64 << 16 {
-        assert!(same(decode(DType::F16, c), f16::from_bits(c as u16).to_f64()), "{c:#x}");
+        assert!(
+            same(decode(DType::F16, c), f16::from_bits(c as u16).to_f64()),
+            "{c:#x}"
+        );
     }
     // half's from_f64 rounds through f32 (double rounding: -65488.00000000001 gives -65472 instead
     // of -65504), so it is the reference only for f32 inputs; f64 midpoints are checked exactly in
     // `midpoint_neighbours_round_outward`.
-    for v in midpoints(DType::F16).into_iter().chain(randoms(200_000, 30)) {
+    for v in midpoints(DType::F16)
+        .into_iter()
+        .chain(randoms(200_000, 30))
+    {
         let v = v as f32;
         let want = f16::from_f32(v);
         let got = encode(DType::F16, v as f64);
         if want.is_nan() {
             assert_eq!(got, 0x7e00);
         } else {
-            assert_eq!(got, want.to_bits() as u64, "{v:e}: ours {got:#x} half {:#x}", want.to_bits());
+            assert_eq!(
+                got,
+                want.to_bits() as u64,
+                "{v:e}: ours {got:#x} half {:#x}",
+                want.to_bits()
+            );
         }
     }
 }
@@ -61,16 +90,27 @@ fn f16_all_codes_and_rounding_match_half() {
 #[test]
 fn bf16_all_codes_and_rounding_match_half() {
     for c in 0..1u64 << 16 {
-        assert!(same(decode(DType::BF16, c), bf16::from_bits(c as u16).to_f64()), "{c:#x}");
+        assert!(
+            same(decode(DType::BF16, c), bf16::from_bits(c as u16).to_f64()),
+            "{c:#x}"
+        );
     }
-    for v in midpoints(DType::BF16).into_iter().chain(randoms(200_000, 140)) {
+    for v in midpoints(DType::BF16)
+        .into_iter()
+        .chain(randoms(200_000, 140))
+    {
         let v = v as f32;
         let want = bf16::from_f32(v);
         let got = encode(DType::BF16, v as f64);
         if want.is_nan() {
             assert_eq!(got, 0x7fc0);
         } else {
-            assert_eq!(got, want.to_bits() as u64, "{v:e}: ours {got:#x} half {:#x}", want.to_bits());
+            assert_eq!(
+                got,
+                want.to_bits() as u64,
+                "{v:e}: ours {got:#x} half {:#x}",
+                want.to_bits()
+            );
         }
     }
 }
@@ -78,7 +118,10 @@ fn bf16_all_codes_and_rounding_match_half() {
 #[test]
 fn midpoint_neighbours_round_outward() {
     for dt in [DType::F16, DType::BF16] {
-        let mut vals: Vec<f64> = (0..1u64 << 16).map(|c| decode(dt, c)).filter(|v| v.is_finite()).collect();
+        let mut vals: Vec<f64> = (0..1u64 << 16)
+            .map(|c| decode(dt, c))
+            .filter(|v| v.is_finite())
+            .collect();
         vals.sort_by(f64::total_cmp);
         vals.dedup();
         for w in vals.windows(2) {
@@ -98,11 +141,20 @@ fn f32_matches_rust_as() {
     for x in [f32::MAX, f32::MIN_POSITIVE, f32::from_bits(1), 1.0f32] {
         let x = x as f64;
         let ulp = (x as f32).next_up() as f64 - x;
-        vals.extend([x + ulp / 2.0, (x + ulp / 2.0).next_up(), (x + ulp / 2.0).next_down(), x / 2.0, -x]);
+        vals.extend([
+            x + ulp / 2.0,
+            (x + ulp / 2.0).next_up(),
+            (x + ulp / 2.0).next_down(),
+            x / 2.0,
+            -x,
+        ]);
     }
     for v in vals {
         assert_eq!(encode(DType::F32, v), (v as f32).to_bits() as u64, "{v:e}");
-        assert!(same(decode(DType::F32, encode(DType::F32, v)), v as f32 as f64));
+        assert!(same(
+            decode(DType::F32, encode(DType::F32, v)),
+            v as f32 as f64
+        ));
     }
     for c in (0..u32::MAX).step_by(65_521) {
         assert!(same(decode(DType::F32, c as u64), f32::from_bits(c) as f64));
@@ -124,7 +176,15 @@ fn tf32_is_f32_with_a_ten_bit_mantissa() {
             continue;
         }
         if v.is_infinite() || v.abs() >= DType::TF32.max_finite() + 2f64.powi(116) {
-            assert_eq!(got, if v > 0.0 { f64::INFINITY } else { f64::NEG_INFINITY }, "{v:e}");
+            assert_eq!(
+                got,
+                if v > 0.0 {
+                    f64::INFINITY
+                } else {
+                    f64::NEG_INFINITY
+                },
+                "{v:e}"
+            );
             continue;
         }
         let (dl, dh) = ((v - lo).abs(), (hi - v).abs());
@@ -137,14 +197,28 @@ fn tf32_is_f32_with_a_ten_bit_mantissa() {
         } else {
             hi
         };
-        assert!(same(got, want) || (got == 0.0 && want == 0.0), "{v:e}: {got:e} vs {want:e}");
+        assert!(
+            same(got, want) || (got == 0.0 && want == 0.0),
+            "{v:e}: {got:e} vs {want:e}"
+        );
     }
 }
 
 #[test]
 fn wide_integers_match_rust_as() {
     let mut vals = randoms(50_000, 70);
-    for x in [i64::MAX as f64, i64::MIN as f64, u64::MAX as f64, 2f64.powi(63), 4294967295.5, -0.7, 0.7, f64::NAN, 2147483647.9, -2147483648.9] {
+    for x in [
+        i64::MAX as f64,
+        i64::MIN as f64,
+        u64::MAX as f64,
+        2f64.powi(63),
+        4294967295.5,
+        -0.7,
+        0.7,
+        f64::NAN,
+        2147483647.9,
+        -2147483648.9,
+    ] {
         vals.extend([x, x.next_up(), x.next_down()]);
     }
     for v in vals {
@@ -156,7 +230,10 @@ fn wide_integers_match_rust_as() {
         assert_eq!(p("i64"), v as i64 as u64, "{v}");
         assert_eq!(p("u64"), v as u64, "{v}");
     }
-    assert_eq!(decode_int(DType::I64, encode_int(DType::I64, i64::MIN as i128)), i64::MIN as i128);
+    assert_eq!(
+        decode_int(DType::I64, encode_int(DType::I64, i64::MIN as i128)),
+        i64::MIN as i128
+    );
     assert_eq!(encode_int(DType::I64, i128::MAX), i64::MAX as u64);
     assert_eq!(encode_int(DType::U64, -1), 0);
     assert_eq!(decode(DType::U64, u64::MAX), 18446744073709551616.0); // rounded, documented
@@ -168,12 +245,32 @@ fn wide_integers_match_rust_as() {
 fn integers_round_to_floats_once() {
     // 2^60 + 2^52 + 1 is just above a bf16 tie; through f64 it would land on the tie and go down
     let x: i128 = (1 << 60) + (1 << 52) + 1;
-    assert_eq!(decode(DType::BF16, encode_int(DType::BF16, x)), (1u64 << 60) as f64 + 2f64.powi(53));
-    assert_eq!(decode(DType::BF16, encode_int(DType::BF16, (1 << 60) + (1 << 52))), (1u64 << 60) as f64);
+    assert_eq!(
+        decode(DType::BF16, encode_int(DType::BF16, x)),
+        (1u64 << 60) as f64 + 2f64.powi(53)
+    );
+    assert_eq!(
+        decode(DType::BF16, encode_int(DType::BF16, (1 << 60) + (1 << 52))),
+        (1u64 << 60) as f64
+    );
     let y: i128 = (1 << 60) + (1 << 36) + 1;
     assert_eq!(encode_int(DType::F32, y), (y as f32).to_bits() as u64);
-    for v in [i128::MAX, i128::MIN, 1 << 100, -(1 << 100) + 12345, 16777217, -16777219, 0, 1, -1] {
-        assert_eq!(encode_int(DType::F32, v), (v as f32).to_bits() as u64, "{v}");
+    for v in [
+        i128::MAX,
+        i128::MIN,
+        1 << 100,
+        -(1 << 100) + 12345,
+        16777217,
+        -16777219,
+        0,
+        1,
+        -1,
+    ] {
+        assert_eq!(
+            encode_int(DType::F32, v),
+            (v as f32).to_bits() as u64,
+            "{v}"
+        );
         assert_eq!(encode_int(DType::F64, v), (v as f64).to_bits(), "{v}");
     }
     assert_eq!(encode_int(DType::F16, 65519), 0x7bff);

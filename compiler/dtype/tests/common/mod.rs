@@ -10,7 +10,11 @@ pub fn ref_decode(dt: DType, code: u64) -> f64 {
         DType::Bool => (code & 1) as f64,
         DType::Int { bits, signed } => {
             let c = (code & ((1u128 << bits) - 1) as u64) as i128;
-            (if signed && c >= 1 << (bits - 1) { c - (1 << bits) } else { c }) as f64
+            (if signed && c >= 1 << (bits - 1) {
+                c - (1 << bits)
+            } else {
+                c
+            }) as f64
         }
         DType::E8M0 => {
             let c = code & 0xff;
@@ -59,8 +63,10 @@ pub fn same(a: f64, b: f64) -> bool {
 
 /// The finite values of a narrow float format, sorted, each with its canonical code.
 pub fn finite_values(dt: DType) -> Vec<(f64, u64)> {
-    let mut v: Vec<(f64, u64)> =
-        (0..1u64 << dt.bits()).map(|c| (ref_decode(dt, c), c)).filter(|(x, _)| x.is_finite()).collect();
+    let mut v: Vec<(f64, u64)> = (0..1u64 << dt.bits())
+        .map(|c| (ref_decode(dt, c), c))
+        .filter(|(x, _)| x.is_finite())
+        .collect();
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
     v
 }
@@ -118,8 +124,12 @@ pub fn ref_round(dt: DType, v: f64) -> f64 {
         } else if v > mid {
             b
         } else {
-            let (small, large) = if a.abs() < b.abs() || (a.abs() == b.abs() && a == 0.0) { (a, b) } else { (b, a) };
-            if significand(dt, small) % 2 == 0 {
+            let (small, large) = if a.abs() < b.abs() || (a.abs() == b.abs() && a == 0.0) {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            if significand(dt, small).is_multiple_of(2) {
                 small
             } else {
                 large
@@ -142,16 +152,44 @@ pub fn ref_round(dt: DType, v: f64) -> f64 {
 /// neighbours, every midpoint and its neighbours, far out of range, tiny, zeros, inf, NaN.
 pub fn probes(dt: DType) -> Vec<f64> {
     let vals: Vec<f64> = finite_values(dt).into_iter().map(|(v, _)| v).collect();
-    let mut out = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300, -1e300, 1e-300, -1e-300, f64::from_bits(1), -f64::from_bits(1)];
+    let mut out = vec![
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e300,
+        1e-300,
+        -1e-300,
+        f64::from_bits(1),
+        -f64::from_bits(1),
+    ];
     for w in vals.windows(2) {
         let (a, b) = (w[0], w[1]);
         let mid = (a + b) / 2.0;
-        out.extend([a, a.next_up(), a.next_down(), mid, mid.next_up(), mid.next_down(), b.next_down()]);
+        out.extend([
+            a,
+            a.next_up(),
+            a.next_down(),
+            mid,
+            mid.next_up(),
+            mid.next_down(),
+            b.next_down(),
+        ]);
         out.extend([a + (b - a) * 0.25, a + (b - a) * 0.75]);
     }
     let (lo, hi) = (vals[0], vals[vals.len() - 1]);
     for x in [hi, -lo] {
-        out.extend([x * 1.0001, x * 1.5, x * 2.0, x * 1e10, -x * 1.0001, -x * 1.5, -x * 2.0]);
+        out.extend([
+            x * 1.0001,
+            x * 1.5,
+            x * 2.0,
+            x * 1e10,
+            -x * 1.0001,
+            -x * 1.5,
+            -x * 2.0,
+        ]);
     }
     // pseudo-random values over a wide exponent range
     let mut s = 0x9e3779b97f4a7c15u64 ^ dt.bits() as u64;
