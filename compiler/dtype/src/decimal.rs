@@ -118,14 +118,20 @@ pub fn format_exact(v: f64) -> String {
 /// A number read from text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Number {
+    /// `nan` (any case).
     Nan,
+    /// `inf`, `infinity` with an optional sign.
     Inf {
+        /// Negative infinity.
         neg: bool,
     },
     /// `(-1)^neg * digits * 10^exp10`; `digits` has no leading or trailing zeros (empty for zero).
     Finite {
+        /// A minus sign was written (kept for zero: `-0`).
         neg: bool,
+        /// Decimal digits 0..=9, most significant first.
         digits: Vec<u8>,
+        /// Power of ten the digits are scaled by.
         exp10: i64,
     },
 }

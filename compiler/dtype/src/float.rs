@@ -33,7 +33,9 @@ pub enum Overflow {
 /// The parameters of one binary floating-point format (the code occupies the low `bits()` bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FloatFormat {
+    /// Exponent field width X.
     pub exp_bits: u32,
+    /// Mantissa (fraction) field width Y.
     pub man_bits: u32,
     /// Exponent bias: a normal code with exponent field `e` has scale `2^(e - bias)`.
     pub bias: i32,
@@ -42,7 +44,9 @@ pub struct FloatFormat {
     /// Whether exponent field 0 encodes subnormals (and zero). Without subnormals (e8m0) field 0 is an
     /// ordinary normal exponent and the format has no zero.
     pub subnormals: bool,
+    /// Which codes are infinities or NaN.
     pub specials: Specials,
+    /// What overflow produces.
     pub overflow: Overflow,
 }
 

@@ -75,11 +75,13 @@ impl DType {
         }
     }
 
+    /// Whether the type has ±infinity codes (IEEE types and f8e5m2).
     pub fn has_inf(self) -> bool {
         self.float_format()
             .is_some_and(|f| f.specials == Specials::Ieee)
     }
 
+    /// Whether the type has NaN codes (IEEE types, f8e4m3, f8e5m2, e8m0).
     pub fn has_nan(self) -> bool {
         self.float_format()
             .is_some_and(|f| f.specials != Specials::None)

@@ -3,11 +3,12 @@
 //! A [`DType`] names the element type of a scalar, a register tile or a global tensor. Besides the
 //! usual machine types it covers integers of every width from 1 to 8 bits and small floats `fNeXmY`
 //! of every split (see docs/dtypes.md for their exact semantics).
-
 //!
 //! Modules: [`float`] (format parameters and the rounding routine), `info` (per-type metadata, as
 //! methods of [`DType`]), [`convert`] (decode/encode/casts, re-exported here), [`pack`] (the storage
 //! rule), [`decimal`] (exact decimal text) and [`report`] (the text of `tilec dtype`).
+
+#![warn(missing_docs)]
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,19 +31,27 @@ pub enum DType {
     Bool,
     /// A two's-complement (`signed`) or unsigned integer of `bits` bits: 1..=8, 16, 32 or 64.
     Int {
+        /// Width in bits.
         bits: u8,
+        /// Two's complement when true, unsigned when false.
         signed: bool,
     },
+    /// IEEE 754 binary16.
     F16,
+    /// bfloat16: f32's sign and 8-bit exponent with a 7-bit mantissa.
     BF16,
     /// NVIDIA's tf32: f32 storage with a 10-bit mantissa.
     TF32,
+    /// IEEE 754 binary32.
     F32,
+    /// IEEE 754 binary64.
     F64,
     /// A small float `fNeXmY` with `exp` = X exponent bits and `man` = Y mantissa bits, 1 + X + Y <= 8.
     /// `f8e4m3` and `f8e5m2` are the OCP FP8 formats; every other split is finite-only.
     SmallFloat {
+        /// Exponent bits X >= 1.
         exp: u8,
+        /// Mantissa bits Y >= 0.
         man: u8,
     },
     /// The OCP MX scale type: 8 exponent bits, no sign, no mantissa.
@@ -50,34 +59,42 @@ pub enum DType {
 }
 
 impl DType {
+    /// `i32`
     pub const I32: DType = DType::Int {
         bits: 32,
         signed: true,
     };
+    /// `u32`
     pub const U32: DType = DType::Int {
         bits: 32,
         signed: false,
     };
+    /// `i64`
     pub const I64: DType = DType::Int {
         bits: 64,
         signed: true,
     };
+    /// `u8`
     pub const U8: DType = DType::Int {
         bits: 8,
         signed: false,
     };
+    /// `i8`
     pub const I8: DType = DType::Int {
         bits: 8,
         signed: true,
     };
+    /// `u64`
     pub const U64: DType = DType::Int {
         bits: 64,
         signed: false,
     };
+    /// `i16`
     pub const I16: DType = DType::Int {
         bits: 16,
         signed: true,
     };
+    /// `u16`
     pub const U16: DType = DType::Int {
         bits: 16,
         signed: false,
@@ -101,6 +118,7 @@ impl DType {
         (self.bits() as usize * numel).div_ceil(8)
     }
 
+    /// Whether the type is a float (IEEE, tf32, small float or e8m0).
     pub fn is_float(self) -> bool {
         matches!(
             self,
@@ -114,14 +132,17 @@ impl DType {
         )
     }
 
+    /// Whether the type is an integer (signed or unsigned; bool is not).
     pub fn is_int(self) -> bool {
         matches!(self, DType::Int { .. })
     }
 
+    /// Whether the type is a signed integer.
     pub fn is_signed_int(self) -> bool {
         matches!(self, DType::Int { signed: true, .. })
     }
 
+    /// Whether the type is bool.
     pub fn is_bool(self) -> bool {
         self == DType::Bool
     }
@@ -136,7 +157,9 @@ impl DType {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown element type `{name}`: {reason}\n  valid forms: bool; i1..i8, u1..u8, i16, i32, i64, u16, u32, u64; f16, bf16, tf32, f32, f64; fNeXmY with 1 <= X, 0 <= Y, 1+X+Y = N <= 8 (f8e4m3, f8e5m2, f6e3m2, f6e2m3, f4e2m1, ...); e8m0")]
 pub struct ParseDTypeError {
+    /// The name as written.
     pub name: String,
+    /// What is wrong with it.
     pub reason: &'static str,
 }
 

@@ -13,15 +13,21 @@ use crate::DType;
 /// A packed buffer that cannot be unpacked.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PackError {
+    /// Fewer bytes than `ceil(bits * numel / 8)`.
     #[error(
         "packed data too short: {numel} elements of {bits} bits need {needed} bytes, got {got}"
     )]
     TooShort {
+        /// Element width.
         bits: u32,
+        /// Elements asked for.
         numel: usize,
+        /// Bytes they need.
         needed: usize,
+        /// Bytes given.
         got: usize,
     },
+    /// An element width outside 1..=64.
     #[error("element width {0} bits is not supported (1 to 64)")]
     BadWidth(u32),
 }

@@ -11,12 +11,24 @@ use crate::DType;
 /// A report that cannot be produced.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
+    /// `--table` for a type wider than 16 bits.
     #[error(
         "`{dtype}` has {bits} bits: a code table is printed only for types of at most 16 bits"
     )]
-    TooWide { dtype: DType, bits: u32 },
+    TooWide {
+        /// The type asked for.
+        dtype: DType,
+        /// Its width.
+        bits: u32,
+    },
+    /// An `--encode` value that is not a number.
     #[error("cannot read `{input}` as a value: {reason}")]
-    BadValue { input: String, reason: &'static str },
+    BadValue {
+        /// The input as given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 /// A code as `0x..` with as many hex digits as the type needs (2 for types of at most 8 bits).
