@@ -122,4 +122,24 @@ fn ieee_and_tf32() {
     );
     assert_eq!(DType::TF32.smallest_subnormal(), Some(2f64.powi(-136)));
     assert_eq!(encode(DType::TF32, 1e39), 0x7f80_0000);
+    // f32/f64 metadata are Rust's constants
+    assert_eq!(DType::F32.max_finite(), f32::MAX as f64);
+    assert_eq!(DType::F32.min_finite(), f32::MIN as f64);
+    assert_eq!(DType::F32.smallest_normal(), Some(f32::MIN_POSITIVE as f64));
+    assert_eq!(
+        DType::F32.smallest_subnormal(),
+        Some(f32::from_bits(1) as f64)
+    );
+    assert_eq!(DType::F64.max_finite(), f64::MAX);
+    assert_eq!(DType::F64.smallest_normal(), Some(f64::MIN_POSITIVE));
+    assert_eq!(DType::F64.smallest_subnormal(), Some(5e-324));
+    assert_eq!(DType::BF16.smallest_subnormal(), Some(2f64.powi(-133)));
+    assert_eq!(DType::F16.inf_code(), Some(0x7c00));
+    assert_eq!(DType::TF32.nan_code(), Some(0x7fc0_0000));
+    assert_eq!(
+        DType::I64.int_range(),
+        Some((i64::MIN as i128, i64::MAX as i128))
+    );
+    assert_eq!(DType::U64.max_finite(), u64::MAX as f64);
+    assert_eq!("i1".parse::<DType>().unwrap().int_range(), Some((-1, 0)));
 }
