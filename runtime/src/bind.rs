@@ -69,6 +69,8 @@ pub enum BindError {
     MissingScalar { name: String, dtype: DType },
     #[error("bad value for `{name}`: {message}")]
     BadScalar { name: String, message: String },
+    #[error("parameter `{name}`: {message}")]
+    BadArray { name: String, message: String },
     #[error("parameter `{name}` is {expected} but the array given is {found}")]
     DType { name: String, expected: DType, found: DType },
     #[error("parameter `{name}` has rank {expected} (shape [{declared}]) but the array given has shape {found:?}")]
@@ -148,6 +150,7 @@ impl Manifest {
                 if a.dtype != p.dtype {
                     return Err(BindError::DType { name: p.name.clone(), expected: p.dtype, found: a.dtype });
                 }
+                a.check().map_err(|message| BindError::BadArray { name: p.name.clone(), message })?;
                 self.unify(&p.name, &a.shape, &mut dims)?;
             }
         }
@@ -167,7 +170,9 @@ impl Manifest {
                     Some(array) => BoundParam::Tensor { name: p.name.clone(), array, allocated: false },
                     None => {
                         let shape = self.concrete_shape(&p.name, &dims)?;
-                        BoundParam::Tensor { name: p.name.clone(), array: HostArray::filled(p.dtype, shape, 0xFF), allocated: true }
+                        let array = HostArray::filled(p.dtype, shape, 0xFF)
+                            .map_err(|message| BindError::BadArray { name: p.name.clone(), message })?;
+                        BoundParam::Tensor { name: p.name.clone(), array, allocated: true }
                     }
                 },
                 ParamKind::Scalar => match given.remove(&p.name) {

@@ -9,7 +9,7 @@ use crate::npy::NpyError;
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// `libcuda.so` is not installed (or not on the loader path); no CUDA call was attempted.
-    #[error("no CUDA driver (libcuda.so) found on this machine; use --device cpu, or run on a machine with an NVIDIA driver")]
+    #[error("no CUDA driver (libcuda.so) found on this machine; use --device cpu (the tilec interpreter) or run on a machine with an NVIDIA driver")]
     NoCudaDriver,
     /// `libamdhip64.so` could not be loaded; no HIP call was attempted.
     #[error("no HIP runtime (libamdhip64.so) found on this machine ({detail}); install ROCm or use --device cpu")]

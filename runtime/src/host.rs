@@ -74,10 +74,36 @@ impl HostArray {
     }
 
     /// An array of `shape` whose every byte is `byte` (`0xFF` poisons outputs before a launch so
-    /// that an element the kernel never wrote is visible).
-    pub fn filled(dtype: DType, shape: Vec<usize>, byte: u8) -> HostArray {
-        let n = dtype.nbytes(shape.iter().product());
-        HostArray { dtype, shape, data: vec![byte; n] }
+    /// that an element the kernel never wrote is visible). Fails, rather than aborting, when the
+    /// size overflows or the memory cannot be had.
+    pub fn filled(dtype: DType, shape: Vec<usize>, byte: u8) -> Result<HostArray, String> {
+        let n = shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .and_then(|numel| numel.checked_mul(dtype.bits() as usize))
+            .map(|bits| bits.div_ceil(8))
+            .ok_or_else(|| format!("a {dtype} array of shape {shape:?} is too large"))?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(n)
+            .map_err(|_| format!("cannot allocate {n} bytes for a {dtype} array of shape {shape:?}"))?;
+        data.resize(n, byte);
+        Ok(HostArray { dtype, shape, data })
+    }
+
+    /// Checks that `data` holds exactly `dtype.nbytes(numel)` bytes (the fields are public, so
+    /// an array built by hand may be inconsistent).
+    pub fn check(&self) -> Result<(), String> {
+        let numel = self.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+        match numel.map(|n| self.dtype.nbytes(n)) {
+            Some(want) if want == self.data.len() => Ok(()),
+            Some(want) => Err(format!(
+                "a {} array of shape {:?} needs {want} bytes but holds {}",
+                self.dtype,
+                self.shape,
+                self.data.len()
+            )),
+            None => Err(format!("shape {:?} is too large", self.shape)),
+        }
     }
 
     /// Wraps packed bytes, checking that their count matches the shape.
@@ -184,6 +210,8 @@ impl HostArray {
 
     /// Writes [`HostArray::to_npy_array`] to `path`.
     pub fn to_npy(&self, path: impl AsRef<Path>) -> Result<(), NpyError> {
+        self.check()
+            .map_err(|detail| NpyError::Unwritable { path: path.as_ref().display().to_string(), detail })?;
         npy::write(path, &self.to_npy_array())
     }
 }
@@ -199,9 +227,9 @@ pub fn pack_bools(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Unpacks `numel` LSB-first bits into one byte (0 or 1) per element.
+/// Unpacks `numel` LSB-first bits into one byte (0 or 1) per element (missing bits read as 0).
 pub fn unpack_bools(bits: &[u8], numel: usize) -> Vec<u8> {
-    (0..numel).map(|k| (bits[k / 8] >> (k % 8)) & 1).collect()
+    (0..numel).map(|k| (bits.get(k / 8).copied().unwrap_or(0) >> (k % 8)) & 1).collect()
 }
 
 #[cfg(test)]
@@ -214,6 +242,17 @@ mod tests {
         let packed = pack_bools(&bytes);
         assert_eq!(packed, vec![0b0011_1001, 0b0000_0011]);
         assert_eq!(unpack_bools(&packed, bytes.len()), bytes);
+    }
+
+    #[test]
+    fn filled_and_check_refuse_bad_sizes() {
+        let a = HostArray::filled(DType::Int { bits: 4, signed: true }, vec![3, 3], 0xFF).unwrap();
+        assert_eq!(a.data, vec![0xFF; 5]);
+        assert!(a.check().is_ok());
+        let e = HostArray::filled(DType::F64, vec![usize::MAX, 2], 0).unwrap_err();
+        assert!(e.contains("too large"), "{e}");
+        let bad = HostArray { dtype: DType::F32, shape: vec![2], data: vec![0; 7] };
+        assert_eq!(bad.check().unwrap_err(), "a f32 array of shape [2] needs 8 bytes but holds 7");
     }
 
     #[test]
