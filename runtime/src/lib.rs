@@ -6,6 +6,9 @@
 //! ([`cuda`]) or HIP ([`hip`]) device, launches per the ABI in docs/runtime.md and brings the
 //! results back ([`run_artifact`]). The `tile-run` binary is the command-line face of it.
 
+// `unsafe` is confined to the FFI modules `cuda::ffi` and `hip::ffi`.
+#![deny(unsafe_code)]
+
 pub mod args;
 pub mod bind;
 pub mod cuda;

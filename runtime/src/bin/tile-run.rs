@@ -2,6 +2,8 @@
 //!
 //! Errors are one line on stderr and exit code 1; usage errors come from clap with exit code 2.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -3,6 +3,7 @@
 //! Every public entry point first checks that `libcuda` exists (cudarc would panic otherwise) and
 //! turns every driver failure into [`RuntimeError::Cuda`] carrying the driver's error name.
 
+#[allow(unsafe_code)]
 mod ffi;
 
 use std::sync::Arc;

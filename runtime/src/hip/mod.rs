@@ -5,6 +5,7 @@
 //! goes to the null stream of the device selected with `hipSetDevice`, which is per thread, so
 //! every call re-selects the device; use one `HipDevice` from one thread at a time.
 
+#[allow(unsafe_code)]
 mod ffi;
 
 use std::ffi::{c_void, CString};
