@@ -210,9 +210,7 @@ impl HostArray {
 
     /// Writes [`HostArray::to_npy_array`] to `path`.
     pub fn to_npy(&self, path: impl AsRef<Path>) -> Result<(), NpyError> {
-        self.check()
-            .map_err(|detail| NpyError::Unwritable { path: path.as_ref().display().to_string(), detail })?;
-        npy::write(path, &self.to_npy_array())
+        npy::write(path, self)
     }
 }
 

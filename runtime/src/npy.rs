@@ -119,9 +119,19 @@ fn normalise_descr(descr: &str, size: usize) -> String {
     if size == 1 { format!("|{body}") } else { format!("<{body}") }
 }
 
-/// Writes `array` to `path` in C order. Its `descr` must be one of [`SUPPORTED_DESCRS`] and its
-/// data must hold exactly `numel * itemsize` bytes.
-pub fn write(path: impl AsRef<Path>, array: &NpyArray) -> Result<(), NpyError> {
+/// Writes a host array to `path` in its natural numpy form (see
+/// [`crate::host::HostArray::to_npy_array`]): sub-byte and small-float types as a 1-D `|u1`
+/// array of the packed bytes, `bf16` as `<u2`, `bool` as `|b1`.
+pub fn write(path: impl AsRef<Path>, array: &crate::host::HostArray) -> Result<(), NpyError> {
+    array
+        .check()
+        .map_err(|detail| NpyError::Unwritable { path: path.as_ref().display().to_string(), detail })?;
+    write_raw(path, &array.to_npy_array())
+}
+
+/// Writes raw `.npy` content to `path` in C order. Its `descr` must be one of
+/// [`SUPPORTED_DESCRS`] and its data must hold exactly `numel * itemsize` bytes.
+pub fn write_raw(path: impl AsRef<Path>, array: &NpyArray) -> Result<(), NpyError> {
     let path_ref = path.as_ref();
     let p = path_ref.display().to_string();
     let bytes = to_bytes(array).map_err(|detail| NpyError::Unwritable { path: p.clone(), detail })?;

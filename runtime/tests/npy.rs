@@ -143,6 +143,9 @@ fn bad_files_give_clear_errors() {
 fn writing_checks_the_byte_count() {
     let dir = tempfile::tempdir().unwrap();
     let bad = NpyArray { path: String::new(), descr: "<f4".into(), shape: vec![3], data: vec![0; 11] };
-    let e = npy::write(dir.path().join("w.npy"), &bad).unwrap_err().to_string();
+    let e = npy::write_raw(dir.path().join("w.npy"), &bad).unwrap_err().to_string();
     assert!(e.contains("shape [3] of <f4 needs 12 bytes, the array has 11"), "{e}");
+    let bad = HostArray { dtype: DType::F32, shape: vec![3], data: vec![0; 11] };
+    let e = npy::write(dir.path().join("h.npy"), &bad).unwrap_err().to_string();
+    assert!(e.ends_with("h.npy`: a f32 array of shape [3] needs 12 bytes but holds 11"), "{e}");
 }
