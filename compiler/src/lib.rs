@@ -18,6 +18,10 @@
 //! assert!(ptx.contains(".entry scale"));
 //! ```
 
+pub mod artifact;
+pub mod execute;
+
+pub use tile_runtime as runtime;
 pub use tilec_backend::{generate, CodegenError, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};

@@ -3,6 +3,7 @@
 mod build;
 mod check;
 mod common;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ struct Cli {
 enum Command {
     Check(check::Args),
     Build(build::Args),
+    Run(run::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -26,6 +28,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Build(a) => build::run(a),
+        Command::Run(a) => run::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

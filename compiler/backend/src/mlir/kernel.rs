@@ -59,6 +59,7 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
         let func = Emitter { ctx, kernel, loc }.func(target)?;
         gpu_block.append_operation(func);
     }
+    gpu_block.append_operation(OperationBuilder::new("gpu.module_end", loc).build().expect("valid operation"));
     let region = Region::new();
     region.append_block(gpu_block);
     let gpu_module = OperationBuilder::new("gpu.module", loc)

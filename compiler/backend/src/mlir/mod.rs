@@ -37,7 +37,8 @@ pub fn new_context() -> Context {
 pub fn build_module<'c>(context: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
     let module = kernel::build(context, program, target)?;
     if !module.as_operation().verify() {
-        return Err(CodegenError::internal("MLIR construction", format!("the built module does not verify:\n{}", module.as_operation())));
+        // MLIR's diagnostic handler has already printed what failed to verify.
+        return Err(CodegenError::internal("MLIR construction", "the built module does not verify"));
     }
     Ok(module)
 }

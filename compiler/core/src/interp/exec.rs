@@ -73,8 +73,8 @@ impl Machine<'_, '_> {
                 self.map2(*a, *b, |x, y| Ok(Scalar::Bool(scalar::compare(*op, dt, x, y)))).map_err(|Undefined(w)| self.fail(inst, w))?
             }
             Op::Cast(a) => {
-                let to = result_ty.expect("cast has a result").dtype();
-                self.map1(*a, |s| scalar::cast(to, s))
+                let (from, to) = (k.ty(*a).dtype(), result_ty.expect("cast has a result").dtype());
+                self.map1(*a, |s| scalar::cast(from, to, s))
             }
             Op::Splat(a) => {
                 let ty = result_ty.expect("splat has a result");

@@ -83,3 +83,8 @@ pub fn run(kernel: &Kernel, args: &mut [Arg<'_>], dims: &[i64]) -> Result<(), Di
     }
     Ok(())
 }
+
+/// A scalar argument from its little-endian bytes (the kernel ABI's encoding of `dt`).
+pub fn scalar_from_le_bytes(dt: tilec_dtype::DType, bytes: &[u8]) -> Scalar {
+    scalar::load(dt, bytes, 0)
+}

@@ -3,7 +3,8 @@
 //! operation, integer results wrap to their width.
 
 use super::value::Scalar;
-use crate::numeric::{get_bits, round_float, set_bits, wrap_int};
+use crate::numeric::{round_float, wrap_int};
+use tilec_dtype::pack::{get as get_bits, set as set_bits};
 use crate::tir::{BinaryOp, CmpOp, UnaryOp};
 use tilec_dtype::DType;
 
@@ -104,7 +105,7 @@ pub fn unary(op: UnaryOp, dt: DType, a: Scalar) -> Scalar {
 
 /// Converts a scalar to `to`: floats round to nearest even (small floats saturate); float → integer
 /// truncates toward zero and saturates, NaN → 0; integer narrowing saturates (docs/dtypes.md).
-pub fn cast(to: DType, a: Scalar) -> Scalar {
+pub fn cast(from: DType, to: DType, a: Scalar) -> Scalar {
     if to.is_bool() {
         return Scalar::Bool(match a {
             Scalar::Bool(b) => b,
@@ -113,12 +114,12 @@ pub fn cast(to: DType, a: Scalar) -> Scalar {
         });
     }
     if to.is_float() {
-        let v = match a {
-            Scalar::Float(x) => x,
-            Scalar::Int(x) => x as f64,
+        return Scalar::Float(match a {
+            Scalar::Float(x) => round_float(to, x),
+            // One rounding from the exact integer (an i64 through f64 would round twice).
+            Scalar::Int(x) => tilec_dtype::decode(to, tilec_dtype::encode_int(to, exact_int(from, x))),
             Scalar::Bool(b) => b as i64 as f64,
-        };
-        return Scalar::Float(round_float(to, v));
+        });
     }
     let DType::Int { bits, signed } = to else { unreachable!("non-int after bool and float") };
     let (lo, hi): (i128, i128) = if signed {
@@ -128,7 +129,7 @@ pub fn cast(to: DType, a: Scalar) -> Scalar {
     };
     let v: i128 = match a {
         Scalar::Bool(b) => b as i128,
-        Scalar::Int(x) => x as i128,
+        Scalar::Int(x) => exact_int(from, x),
         Scalar::Float(x) if x.is_nan() => 0,
         Scalar::Float(x) => x.trunc().clamp(lo as f64, hi as f64) as i128,
     };
@@ -146,7 +147,7 @@ pub fn load(dt: DType, bytes: &[u8], index: usize) -> Scalar {
         }
         DType::F32 => Scalar::Float(f32::from_bits(code as u32) as f64),
         DType::F64 => Scalar::Float(f64::from_bits(code)),
-        other => Scalar::Float(crate::numeric::decode_float(other, code)),
+        other => Scalar::Float(tilec_dtype::decode(other, code)),
     }
 }
 
@@ -163,8 +164,17 @@ pub fn store(dt: DType, bytes: &mut [u8], index: usize, v: Scalar) {
         }
         (DType::F32, Scalar::Float(x)) => (x as f32).to_bits() as u64,
         (DType::F64, Scalar::Float(x)) => x.to_bits(),
-        (other, Scalar::Float(x)) => crate::numeric::encode_float(other, x),
+        (other, Scalar::Float(x)) => tilec_dtype::encode(other, x),
         (_, other) => panic!("store of {other:?} into {dt}: the checker guarantees matching kinds"),
     };
     set_bits(dt.bits(), bytes, index, code);
+}
+
+/// The exact value of an integer held in i64 (a u64 is held as its bit pattern).
+fn exact_int(dt: DType, x: i64) -> i128 {
+    if is_u64(dt) {
+        x as u64 as i128
+    } else {
+        x as i128
+    }
 }

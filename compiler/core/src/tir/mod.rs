@@ -186,3 +186,17 @@ impl Program {
         self.kernels.iter().find(|k| k.name == name)
     }
 }
+
+impl Kernel {
+    /// Whether the kernel reads tensor parameter `param` (a `load` from it anywhere in the body).
+    pub fn reads(&self, param: usize) -> bool {
+        fn walk(b: &Block, param: usize) -> bool {
+            b.insts.iter().any(|i| match &i.op {
+                Op::Load { tensor, .. } => *tensor == param,
+                Op::For { body, .. } => walk(body, param),
+                _ => false,
+            })
+        }
+        walk(&self.body, param)
+    }
+}

@@ -1,0 +1,51 @@
+//! Compiled artifacts: the code for one kernel plus the runtime's manifest, so that it runs without
+//! the compiler (`tile-run`, or `tile_runtime::run_artifact` in a program).
+
+use crate::{CodegenError, Stage, Target, Vendor};
+use tile_runtime::manifest::{CodeKind, DimSpec, Manifest, Param, ParamKind, FORMAT_VERSION};
+use tilec_core::tir::{Dim, Kernel, ParamKind as TirParamKind, Program};
+
+/// The manifest of `kernel` compiled for `target`: its ABI, symbolic dims and launch configuration.
+pub fn manifest(kernel: &Kernel, target: Target) -> Manifest {
+    let params = kernel
+        .params
+        .iter()
+        .map(|p| match &p.kind {
+            TirParamKind::Tensor { dtype, shape } => Param {
+                name: p.name.clone(),
+                kind: ParamKind::Tensor,
+                dtype: *dtype,
+                shape: Some(
+                    shape
+                        .iter()
+                        .map(|d| match d {
+                            Dim::Sym(i) => DimSpec::Sym(kernel.dims[*i].clone()),
+                            Dim::Fixed(n) => DimSpec::Fixed(*n),
+                        })
+                        .collect(),
+                ),
+            },
+            TirParamKind::Scalar(dtype) => Param { name: p.name.clone(), kind: ParamKind::Scalar, dtype: *dtype, shape: None },
+        })
+        .collect();
+    let grid = [0, 1, 2].map(|i| kernel.grid[i].display(&kernel.dims));
+    Manifest {
+        format: FORMAT_VERSION,
+        kernel: kernel.name.clone(),
+        target: target.name().to_string(),
+        code: match target.vendor() {
+            Vendor::Nvidia => CodeKind::Ptx,
+            Vendor::Amd => CodeKind::Hsaco,
+        },
+        params,
+        dims: kernel.dims.clone(),
+        grid,
+        block: [kernel.warps * target.warp_size(), 1, 1],
+        shared_bytes: 0,
+    }
+}
+
+/// PTX for one kernel on an NVIDIA target.
+pub fn ptx(kernel: &Kernel, target: Target) -> Result<String, CodegenError> {
+    crate::generate(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly)
+}

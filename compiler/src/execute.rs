@@ -1,0 +1,124 @@
+//! Running a kernel on host arrays: on the tile interpreter (CPU) or on a CUDA GPU.
+//!
+//! Both paths bind arguments through the runtime's manifest, so they check and infer exactly the same
+//! way: symbolic dims from the arrays bound to them, outputs allocated from their declared shape.
+
+use crate::artifact;
+use crate::Target;
+use tile_runtime::bind::{Binding, BoundParam, Launch};
+use tile_runtime::host::HostArray;
+use tile_runtime::launch::Device;
+use tile_runtime::RuntimeError;
+use tilec_core::interp::{self, Arg};
+use tilec_core::tir::Kernel;
+
+/// Where a kernel runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunDevice {
+    /// The tile interpreter on this machine's CPU.
+    Cpu,
+    /// The CUDA GPU with this ordinal.
+    Cuda(usize),
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum RunError {
+    /// Arguments that do not fit the kernel (names, dtypes, shapes, dims).
+    Bind(tile_runtime::bind::BindError),
+    /// A parameter the kernel reads was given no value.
+    Missing { kernel: String, param: String, what: String },
+    /// The interpreter stopped: a diagnostic pointing into the kernel's source.
+    Interp(tilec_core::Diagnostic),
+    /// Code generation for the GPU failed.
+    Codegen(crate::CodegenError),
+    Runtime(RuntimeError),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Bind(e) => write!(f, "{e}"),
+            RunError::Missing { kernel, param, what } => write!(f, "missing argument: kernel `{kernel}` reads `{param}` ({what}); give it as {param}=..."),
+            RunError::Interp(d) => write!(f, "{}", d.message),
+            RunError::Codegen(e) => write!(f, "{e}"),
+            RunError::Runtime(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The best device present: the first CUDA GPU if a driver and a device are there, else the CPU.
+pub fn best_device() -> RunDevice {
+    match tile_runtime::cuda::device_count() {
+        Ok(n) if n > 0 => RunDevice::Cuda(0),
+        _ => RunDevice::Cpu,
+    }
+}
+
+/// Runs `kernel` with named arguments; returns every tensor parameter after the run, in order.
+pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> Result<Vec<(String, HostArray)>, RunError> {
+    check_inputs(kernel, &args)?;
+    match device {
+        RunDevice::Cpu => {
+            let launch = artifact::manifest(kernel, Target::Sm90).bind(args).map_err(RunError::Bind)?;
+            run_interpreter(kernel, launch)
+        }
+        RunDevice::Cuda(ordinal) => {
+            let gpu = tile_runtime::cuda::CudaDevice::open(ordinal).map_err(RunError::Runtime)?;
+            let (major, _) = gpu.compute_capability().map_err(RunError::Runtime)?;
+            let target = match major {
+                9.. => Target::Sm90,
+                8 => Target::Sm80,
+                _ => return Err(RunError::Runtime(RuntimeError::InvalidLaunch(format!("tilec targets sm_80 and newer; this GPU is sm_{major}x")))),
+            };
+            let ptx = artifact::ptx(kernel, target).map_err(RunError::Codegen)?;
+            let manifest = artifact::manifest(kernel, target);
+            tile_runtime::launch::run_artifact(&manifest, ptx.as_bytes(), args, Device::Cuda(ordinal)).map_err(RunError::Runtime)
+        }
+    }
+}
+
+fn run_interpreter(kernel: &Kernel, mut launch: Launch) -> Result<Vec<(String, HostArray)>, RunError> {
+    let dims: Vec<i64> = launch.dims.iter().map(|(_, v)| *v).collect();
+    let mut scalars = Vec::new();
+    for (p, b) in kernel.params.iter().zip(&launch.params) {
+        if let (tilec_core::tir::ParamKind::Scalar(dt), BoundParam::Scalar { arg, .. }) = (&p.kind, b) {
+            scalars.push(interp::scalar_from_le_bytes(*dt, &arg.to_le_bytes()));
+        }
+    }
+    let mut scalars = scalars.into_iter();
+    let mut args: Vec<Arg<'_>> = launch
+        .params
+        .iter_mut()
+        .map(|b| match b {
+            BoundParam::Tensor { array, .. } => Arg::Tensor(&mut array.data),
+            BoundParam::Scalar { .. } => Arg::Scalar(scalars.next().expect("one scalar per scalar parameter")),
+        })
+        .collect();
+    interp::run(kernel, &mut args, &dims).map_err(RunError::Interp)?;
+    drop(args);
+    Ok(launch
+        .params
+        .into_iter()
+        .filter_map(|b| match b {
+            BoundParam::Tensor { name, array, .. } => Some((name, array)),
+            BoundParam::Scalar { .. } => None,
+        })
+        .collect())
+}
+
+/// Every parameter the kernel reads must be bound: scalars always, tensors when the kernel loads
+/// from them (a tensor it only writes may be left out and is allocated as an output).
+fn check_inputs(kernel: &Kernel, args: &[(String, Binding)]) -> Result<(), RunError> {
+    for (i, p) in kernel.params.iter().enumerate() {
+        let what = match &p.kind {
+            tilec_core::tir::ParamKind::Scalar(d) => format!("a {d} scalar"),
+            tilec_core::tir::ParamKind::Tensor { dtype, .. } if kernel.reads(i) => format!("a {dtype} tensor it loads from"),
+            _ => continue,
+        };
+        if !args.iter().any(|(n, _)| *n == p.name) {
+            return Err(RunError::Missing { kernel: kernel.name.clone(), param: p.name.clone(), what });
+        }
+    }
+    Ok(())
+}
