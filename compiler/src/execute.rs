@@ -112,8 +112,8 @@ fn run_interpreter(kernel: &Kernel, mut launch: Launch) -> Result<Vec<(String, H
 fn check_inputs(kernel: &Kernel, args: &[(String, Binding)]) -> Result<(), RunError> {
     for (i, p) in kernel.params.iter().enumerate() {
         let what = match &p.kind {
-            tilec_core::tir::ParamKind::Scalar(d) => format!("a {d} scalar"),
-            tilec_core::tir::ParamKind::Tensor { dtype, .. } if kernel.reads(i) => format!("a {dtype} tensor it loads from"),
+            tilec_core::tir::ParamKind::Scalar(d) => format!("{d} scalar"),
+            tilec_core::tir::ParamKind::Tensor { dtype, .. } if kernel.reads(i) => format!("{dtype} tensor it loads from"),
             _ => continue,
         };
         if !args.iter().any(|(n, _)| *n == p.name) {

@@ -36,9 +36,13 @@ pub struct Args {
     /// What to produce
     #[arg(long, value_enum, default_value = "ptx")]
     emit: Emit,
-    /// Where to write it (standard output if absent)
+    /// Where to write it (standard output if absent). With --emit ptx or amdgcn, the runtime's
+    /// manifest (kernel ABI, dims, launch configuration) is written beside it as OUT with extension .json
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
+    /// With --emit ptx or amdgcn: the kernel to build when the file has several (one artifact per kernel)
+    #[arg(long)]
+    kernel: Option<String>,
     /// Give a compile-time parameter a value: -D NAME=VALUE (repeatable)
     #[arg(short = 'D', value_name = "NAME=VALUE", value_parser = parse_define)]
     defines: Vec<Define>,
@@ -82,8 +86,26 @@ pub fn run(a: Args) -> CliResult {
                 }
                 _ => unreachable!(),
             };
-            tilec::generate(&program, a.target, stage).map_err(|e| CliError { source: Some(source), diagnostics: vec![e.to_diagnostic()] })?
+            let program = match (&a.kernel, stage) {
+                (Some(name), _) => select_kernel(program, name, &a.file)?,
+                _ => program,
+            };
+            let code = tilec::generate(&program, a.target, stage).map_err(|e| CliError { source: Some(source), diagnostics: vec![e.to_diagnostic()] })?;
+            if let (Stage::Assembly, Some(out), [kernel]) = (stage, &a.output, program.kernels.as_slice()) {
+                let manifest = tilec::artifact::manifest(kernel, a.target);
+                let path = out.with_extension("json");
+                std::fs::write(&path, manifest.to_json()).map_err(|e| CliError::msg(format!("cannot write `{}`: {e}", path.display())))?;
+            }
+            code
         }
     };
     write_output(a.output.as_deref(), &out)
+}
+
+fn select_kernel(program: tilec::tir::Program, name: &str, file: &std::path::Path) -> CliResult<tilec::tir::Program> {
+    let names: Vec<String> = program.kernels.iter().map(|k| k.name.clone()).collect();
+    match program.kernels.into_iter().find(|k| k.name == name) {
+        Some(k) => Ok(tilec::tir::Program { kernels: vec![k] }),
+        None => Err(CliError::msg(format!("no kernel `{name}` in `{}`; it has: {}", file.display(), names.join(", ")))),
+    }
 }

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine inside the folder made by scripts/gpu-bundle.sh: checks every kernel against
+# the interpreter's result and an independent numpy reference, times it beside torch, prints a table.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+python3 gpu_check.py

@@ -1,0 +1,86 @@
+"""GPU check: tilec kernels through the runtime-only `tile-run`, against references and torch."""
+import os, subprocess, sys
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+failures = []
+rows = []
+
+
+def tile_run(kernel, args, outs, time_reps=0):
+    cmd = [f"{HERE}/tile-run", f"{HERE}/{kernel}.json"] + args
+    for name, path in outs:
+        cmd += ["--out", f"{name}={path}"]
+    if time_reps:
+        cmd += ["--time", str(time_reps)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"tile-run failed: {r.stderr.strip()}")
+    return r.stdout + r.stderr
+
+
+def median_ms(text):
+    for line in text.splitlines():
+        if "median" in line:
+            return float(line.split("median")[1].split("ms")[0].strip(" :="))
+    raise RuntimeError(f"no timing in: {text}")
+
+
+def check(name, got, ref, tol):
+    err = np.linalg.norm(got.astype(np.float64) - ref) / max(np.linalg.norm(ref), 1e-30)
+    ok = np.isfinite(got).all() and err <= tol
+    if not ok:
+        failures.append(f"{name}: relative error {err:.3e} > {tol}")
+    return err
+
+
+def vector_add():
+    p = lambda f: f"{HERE}/{f}"
+    a, b = np.load(p("vector_add_ragged_a.npy")), np.load(p("vector_add_ragged_b.npy"))
+    tile_run("vector_add", [f"a={p('vector_add_ragged_a.npy')}", f"b={p('vector_add_ragged_b.npy')}"], [("c", p("c_ragged.npy"))])
+    c = np.load(p("c_ragged.npy"))
+    interp = np.load(p("vector_add_ragged_interp.npy"))
+    if not np.array_equal(c, interp):
+        failures.append("vector_add ragged: GPU result differs from the interpreter's")
+    err = check("vector_add ragged", c, a.astype(np.float64) + b, 1e-7)
+    rows.append(("vector_add", f"N={a.size}", "exact vs interpreter" if np.array_equal(c, interp) else "MISMATCH", f"{err:.1e}", "", "", ""))
+
+    scratch = os.environ.get("TMPDIR", "/tmp")
+    rng = np.random.default_rng(7)
+    n = (1 << 26) + 7
+    a, b = f"{scratch}/vector_add_large_a.npy", f"{scratch}/vector_add_large_b.npy"
+    np.save(a, rng.standard_normal(n).astype(np.float32))
+    np.save(b, rng.standard_normal(n).astype(np.float32))
+    out = tile_run("vector_add", [f"a={a}", f"b={b}"], [("c", f"{scratch}/c_large.npy")], time_reps=200)
+    ms = median_ms(out)
+    A, B = np.load(a), np.load(b)
+    err = check("vector_add large", np.load(f"{scratch}/c_large.npy"), A.astype(np.float64) + B, 1e-7)
+    peer = ""
+    try:
+        import torch
+        ta, tb = torch.from_numpy(A).cuda(), torch.from_numpy(B).cuda()
+        tc = torch.empty_like(ta)
+        for _ in range(10):
+            torch.add(ta, tb, out=tc)
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        times = []
+        for _ in range(200):
+            start.record(); torch.add(ta, tb, out=tc); end.record(); end.synchronize()
+            times.append(start.elapsed_time(end))
+        peer = float(np.median(times))
+    except Exception as e:  # torch missing: say so in the table
+        peer = f"n/a ({type(e).__name__})"
+    gbs = 3 * A.nbytes / (ms * 1e-3) / 1e9
+    rows.append(("vector_add", f"N={A.size}", "ok" if not failures else "see failures", f"{err:.1e}", f"{ms:.4f}", f"{peer:.4f}" if isinstance(peer, float) else peer, f"{gbs:.0f}"))
+
+
+vector_add()
+print()
+print("| kernel | size | check | rel. error | tilec ms | torch ms | tilec GB/s |")
+print("|---|---|---|---|---|---|---|")
+for r in rows:
+    print("| " + " | ".join(r) + " |")
+if failures:
+    print("\nFAILURES:\n" + "\n".join(failures))
+    sys.exit(1)
+print("\nall GPU checks passed")
