@@ -7,7 +7,7 @@ use crate::artifact;
 use crate::Target;
 use tile_runtime::bind::{Binding, BoundParam, Launch};
 use tile_runtime::host::HostArray;
-use tile_runtime::launch::Device;
+use tile_runtime::manifest::CodeKind;
 use tile_runtime::RuntimeError;
 use tilec_core::interp::{self, Arg};
 use tilec_core::tir::Kernel;
@@ -57,10 +57,10 @@ pub fn best_device() -> RunDevice {
 
 /// Runs `kernel` with named arguments; returns every tensor parameter after the run, in order.
 pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> Result<Vec<(String, HostArray)>, RunError> {
-    check_inputs(kernel, &args)?;
     match device {
         RunDevice::Cpu => {
             let launch = artifact::manifest(kernel, Target::Sm90).bind(args).map_err(RunError::Bind)?;
+            check_inputs(kernel, &launch)?;
             run_interpreter(kernel, launch)
         }
         RunDevice::Cuda(ordinal) => {
@@ -72,8 +72,10 @@ pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> 
                 _ => return Err(RunError::Runtime(RuntimeError::InvalidLaunch(format!("tilec targets sm_80 and newer; this GPU is sm_{major}x")))),
             };
             let ptx = artifact::ptx(kernel, target).map_err(RunError::Codegen)?;
-            let manifest = artifact::manifest(kernel, target);
-            tile_runtime::launch::run_artifact(&manifest, ptx.as_bytes(), args, Device::Cuda(ordinal)).map_err(RunError::Runtime)
+            let launch = artifact::manifest(kernel, target).bind(args).map_err(RunError::Bind)?;
+            check_inputs(kernel, &launch)?;
+            let out = tile_runtime::launch::run_launch(&gpu, ptx.as_bytes(), CodeKind::Ptx, &launch, None).map_err(RunError::Runtime)?;
+            Ok(out.tensors)
         }
     }
 }
@@ -107,17 +109,13 @@ fn run_interpreter(kernel: &Kernel, mut launch: Launch) -> Result<Vec<(String, H
         .collect())
 }
 
-/// Every parameter the kernel reads must be bound: scalars always, tensors when the kernel loads
-/// from them (a tensor it only writes may be left out and is allocated as an output).
-fn check_inputs(kernel: &Kernel, args: &[(String, Binding)]) -> Result<(), RunError> {
-    for (i, p) in kernel.params.iter().enumerate() {
-        let what = match &p.kind {
-            tilec_core::tir::ParamKind::Scalar(d) => format!("{d} scalar"),
-            tilec_core::tir::ParamKind::Tensor { dtype, .. } if kernel.reads(i) => format!("{dtype} tensor it loads from"),
-            _ => continue,
-        };
-        if !args.iter().any(|(n, _)| *n == p.name) {
-            return Err(RunError::Missing { kernel: kernel.name.clone(), param: p.name.clone(), what });
+/// A tensor the kernel loads from must be given: the binder allocates (and poisons) only outputs.
+fn check_inputs(kernel: &Kernel, launch: &Launch) -> Result<(), RunError> {
+    for (i, (p, b)) in kernel.params.iter().zip(&launch.params).enumerate() {
+        if let (tilec_core::tir::ParamKind::Tensor { dtype, .. }, BoundParam::Tensor { allocated: true, .. }) = (&p.kind, b) {
+            if kernel.reads(i) {
+                return Err(RunError::Missing { kernel: kernel.name.clone(), param: p.name.clone(), what: format!("{dtype} tensor it loads from") });
+            }
         }
     }
     Ok(())

@@ -79,8 +79,11 @@ pub fn run(a: Args) -> CliResult {
                 Emit::Ptx | Emit::Amdgcn => {
                     let want = if stage == Emit::Ptx { Vendor::Nvidia } else { Vendor::Amd };
                     if a.target.vendor() != want {
-                        let hint = if want == Vendor::Nvidia { "sm_80 or sm_90" } else { "gfx90a or gfx942" };
-                        return Err(CliError::msg(format!("--emit {} needs a target of that vendor ({hint}); `{}` is not", if want == Vendor::Nvidia { "ptx" } else { "amdgcn" }, a.target)));
+                        let msg = match want {
+                            Vendor::Nvidia => format!("--emit ptx needs an NVIDIA target (sm_80 or sm_90), not `{}`; AMD targets emit --emit amdgcn", a.target),
+                            Vendor::Amd => format!("--emit amdgcn needs an AMD target (gfx90a or gfx942), not `{}`; NVIDIA targets emit --emit ptx", a.target),
+                        };
+                        return Err(CliError::msg(msg));
                     }
                     Stage::Assembly
                 }

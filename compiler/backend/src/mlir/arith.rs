@@ -100,6 +100,9 @@ impl<'c, 'a> Ops<'c, 'a> {
     pub fn binary(&self, op: BinaryOp, dt: DType, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
         let l = self.loc;
         let signed = dt.is_signed_int();
+        if !dt.is_float() && matches!(op, BinaryOp::Div | BinaryOp::Rem) {
+            return self.int_div_rem(op, dt, a, b);
+        }
         let op = if dt.is_float() {
             match op {
                 BinaryOp::Add => arith::addf(a, b, l),
@@ -118,10 +121,7 @@ impl<'c, 'a> Ops<'c, 'a> {
                 BinaryOp::Add => arith::addi(a, b, l),
                 BinaryOp::Sub => arith::subi(a, b, l),
                 BinaryOp::Mul => arith::muli(a, b, l),
-                BinaryOp::Div if signed => arith::divsi(a, b, l),
-                BinaryOp::Div => arith::divui(a, b, l),
-                BinaryOp::Rem if signed => arith::remsi(a, b, l),
-                BinaryOp::Rem => arith::remui(a, b, l),
+                BinaryOp::Div | BinaryOp::Rem => unreachable!("handled by int_div_rem"),
                 BinaryOp::Min if signed => arith::minsi(a, b, l),
                 BinaryOp::Min => arith::minui(a, b, l),
                 BinaryOp::Max if signed => arith::maxsi(a, b, l),
@@ -131,6 +131,34 @@ impl<'c, 'a> Ops<'c, 'a> {
             }
         };
         self.push(op)
+    }
+
+    /// Integer `/` and `%` with the language's total semantics (docs/language.md): x / 0 = all ones,
+    /// x % 0 = x, and signed MIN / -1 wraps; LLVM's sdiv/udiv are undefined there, so the divisor is
+    /// made safe first and the special cases selected after.
+    fn int_div_rem(&self, op: BinaryOp, dt: DType, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {
+        let l = self.loc;
+        let ty = a.r#type();
+        let (zero, one, ones) = (self.int(ty, 0), self.int(ty, 1), self.int(ty, -1));
+        let by_zero = self.cmpi(CmpiPredicate::Eq, b, zero);
+        if dt.is_signed_int() {
+            let by_minus_one = self.cmpi(CmpiPredicate::Eq, b, ones);
+            let special = self.push(arith::ori(by_zero, by_minus_one, l));
+            let safe = self.select(special, one, b);
+            let (plain, minus_one_result, zero_result) = match op {
+                BinaryOp::Div => (self.push(arith::divsi(a, safe, l)), self.push(arith::subi(zero, a, l)), ones),
+                _ => (self.push(arith::remsi(a, safe, l)), zero, a),
+            };
+            let v = self.select(by_minus_one, minus_one_result, plain);
+            self.select(by_zero, zero_result, v)
+        } else {
+            let safe = self.select(by_zero, one, b);
+            let (plain, zero_result) = match op {
+                BinaryOp::Div => (self.push(arith::divui(a, safe, l)), ones),
+                _ => (self.push(arith::remui(a, safe, l)), a),
+            };
+            self.select(by_zero, zero_result, plain)
+        }
     }
 
     pub fn compare(&self, op: CmpOp, dt: DType, a: Value<'c, '_>, b: Value<'c, '_>) -> Value<'c, 'a> {

@@ -37,8 +37,9 @@ pub fn binary(op: BinaryOp, dt: DType, a: Scalar, b: Scalar) -> Result<Scalar, U
                 BinaryOp::Add => x.wrapping_add(y),
                 BinaryOp::Sub => x.wrapping_sub(y),
                 BinaryOp::Mul => x.wrapping_mul(y),
-                BinaryOp::Div => x.checked_div(y).ok_or(Undefined("integer division by zero"))?,
-                BinaryOp::Rem => x.checked_rem(y).ok_or(Undefined("integer remainder by zero"))?,
+                // Division by zero is defined (docs/language.md): x / 0 = all ones, x % 0 = x.
+                BinaryOp::Div => x.checked_div(y).unwrap_or(u64::MAX),
+                BinaryOp::Rem => x.checked_rem(y).unwrap_or(x),
                 BinaryOp::Min => x.min(y),
                 BinaryOp::Max => x.max(y),
                 BinaryOp::And => x & y,
@@ -51,9 +52,11 @@ pub fn binary(op: BinaryOp, dt: DType, a: Scalar, b: Scalar) -> Result<Scalar, U
                 BinaryOp::Add => x.wrapping_add(y),
                 BinaryOp::Sub => x.wrapping_sub(y),
                 BinaryOp::Mul => x.wrapping_mul(y),
-                BinaryOp::Div if y == 0 => return Err(Undefined("integer division by zero")),
+                // Division by zero is defined (docs/language.md): x / 0 = -1 (all ones), x % 0 = x;
+                // MIN / -1 wraps to MIN. Masked-off lanes of a tile hold zeros, so this must not fail.
+                BinaryOp::Div if y == 0 => -1,
                 BinaryOp::Div => x.wrapping_div(y),
-                BinaryOp::Rem if y == 0 => return Err(Undefined("integer remainder by zero")),
+                BinaryOp::Rem if y == 0 => x,
                 BinaryOp::Rem => x.wrapping_rem(y),
                 BinaryOp::Min => x.min(y),
                 BinaryOp::Max => x.max(y),
