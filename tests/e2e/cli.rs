@@ -57,3 +57,76 @@ fn check_accepts_every_example() {
         assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// Writes `values` as a float64 .npy, packs it with `tilec pack --dtype T`, runs `widen` with
+/// `-D T=...` on the packed bytes in the interpreter, and returns the f32 results.
+fn pack_and_widen(dir: &std::path::Path, dtype: &str, values: &[f64]) -> Vec<f32> {
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    HostArray::from_bytes(DType::F64, vec![values.len()], bytes).unwrap().to_npy(p("values.npy")).unwrap();
+    let out = tilec(&["pack", "--dtype", dtype, &p("values.npy"), &p("packed.npy")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let n = values.len().to_string();
+    let out = tilec(&[
+        "run", "tests/kernels/widen.tile", "--device", "cpu", "-D", &format!("T={dtype}"), "-D", "BLOCK=64",
+        &format!("w={}", p("packed.npy")), &format!("N={n}"), "--out", &format!("out={}", p("out.npy")),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let arr = HostArray::from_npy(tilec::runtime::npy::read(p("out.npy")).unwrap(), DType::F32, "out", None).unwrap();
+    arr.data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+#[test]
+fn packed_u3_tensors_load_and_widen_in_the_interpreter() {
+    let dir = tempfile::tempdir().unwrap();
+    // 101 values (not a multiple of 8 elements or of the block): 0..7 cycled, then out-of-range ones
+    // that saturate (u3 holds 0..=7).
+    let mut values: Vec<f64> = (0..101).map(|i| (i * 5 % 8) as f64).collect();
+    values[99] = 12.0;
+    values[100] = -3.0;
+    let got = pack_and_widen(dir.path(), "u3", &values);
+    let want: Vec<f32> = values.iter().map(|v| v.clamp(0.0, 7.0) as f32).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn packed_f6e3m2_tensors_load_and_widen_in_the_interpreter() {
+    let dir = tempfile::tempdir().unwrap();
+    // Exact f6e3m2 values (OCP MX FP6 E3M2: bias 3, subnormals 0.0625 * m, max 28), then values that
+    // round: 0.3 -> 0.3125, 29 -> 28 (saturation), -100 -> -28, 0.03125 (a tie) -> 0 (even).
+    let (inputs, want): (Vec<f64>, Vec<f32>) = [
+        (0.0, 0.0), (0.0625, 0.0625), (0.1875, 0.1875), (0.25, 0.25), (0.4375, 0.4375), (1.0, 1.0), (1.25, 1.25),
+        (3.5, 3.5), (-6.0, -6.0), (20.0, 20.0), (28.0, 28.0), (-28.0, -28.0), (0.3, 0.3125), (29.0, 28.0),
+        (-100.0, -28.0), (0.03125, 0.0), (2.6, 2.5), (13.0, 12.0),
+    ]
+    .into_iter()
+    .cycle()
+    .take(77)
+    .unzip();
+    assert_eq!(pack_and_widen(dir.path(), "f6e3m2", &inputs), want);
+}
+
+#[test]
+fn dtype_reports() {
+    for (name, args) in [("f6e3m2", vec!["dtype", "f6e3m2"]), ("f4e2m1_table", vec!["dtype", "f4e2m1", "--table"]), ("f8e4m3_encode", vec!["dtype", "f8e4m3", "--encode", "0.3", "448", "500", "-inf", "nan"])] {
+        let out = tilec(&args);
+        assert!(out.status.success());
+        insta::assert_snapshot!(format!("dtype__{name}"), String::from_utf8(out.stdout).unwrap());
+    }
+}
+
+#[test]
+fn unpack_inverts_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let values: Vec<i32> = (0..33).map(|i| (i % 15) - 7).collect();
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    HostArray::from_bytes(DType::I32, vec![3, 11], bytes).unwrap().to_npy(p("v.npy")).unwrap();
+    assert!(tilec(&["pack", "--dtype", "i4", &p("v.npy"), &p("packed.npy")]).status.success());
+    let packed = tilec::runtime::npy::read(p("packed.npy")).unwrap();
+    assert_eq!((packed.descr.as_str(), packed.shape.as_slice()), ("|u1", [17usize].as_slice()), "33 4-bit values in 17 bytes");
+    assert!(tilec(&["unpack", "--dtype", "i4", "--shape", "3,11", &p("packed.npy"), &p("back.npy")]).status.success());
+    let back = HostArray::from_npy(tilec::runtime::npy::read(p("back.npy")).unwrap(), DType::I8, "back", None).unwrap();
+    assert_eq!(back.shape, vec![3, 11]);
+    assert_eq!(back.data.iter().map(|b| *b as i8 as i32).collect::<Vec<_>>(), values);
+}

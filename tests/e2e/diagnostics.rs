@@ -59,6 +59,11 @@ fn command_line_errors() {
         ("emit_ptx_for_amd", &["build", v, "--target", "gfx942", "--emit", "ptx"]),
         ("missing_file", &["check", "examples/no_such_kernel.tile"]),
         ("unknown_emit", &["build", v, "--emit", "sass"]),
+        ("dtype_unknown", &["dtype", "f9e1m1"]),
+        ("dtype_table_too_wide", &["dtype", "f32", "--table"]),
+        ("dtype_bad_encode_value", &["dtype", "f8e5m2", "--encode", "1.5", "one"]),
+        ("pack_missing_file", &["pack", "--dtype", "u3", "no_such.npy", "out.npy"]),
+        ("unpack_needs_shape", &["unpack", "--dtype", "u3", "a.npy", "b.npy"]),
     ];
     for (name, args) in cases {
         insta::assert_snapshot!(format!("cli__{name}"), fails(args, "\0"));

@@ -3,6 +3,8 @@
 mod build;
 mod check;
 mod common;
+mod dtype;
+mod pack;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,9 @@ enum Command {
     Check(check::Args),
     Build(build::Args),
     Run(run::Args),
+    Dtype(dtype::Args),
+    Pack(pack::PackArgs),
+    Unpack(pack::UnpackArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -29,6 +34,9 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Build(a) => build::run(a),
         Command::Run(a) => run::run(a),
+        Command::Dtype(a) => dtype::run(a),
+        Command::Pack(a) => pack::pack(a),
+        Command::Unpack(a) => pack::unpack(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
