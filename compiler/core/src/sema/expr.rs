@@ -56,6 +56,7 @@ impl Checker<'_> {
                     Diagnostic::at(e.span, what, "not a register value").with_help("read it into registers with `load(view, [shape])`"),
                 ))
             }
+            ExprKind::Str(_) => Err(self.rep.report(Diagnostic::at(e.span, "a string is not a value", "strings are only for `print`"))),
             ExprKind::List(_) => Err(self.rep.report(Diagnostic::at(e.span, "a list is not a value", "lists only give shapes, as in `load(a[i..], [128])`"))),
         }
     }

@@ -67,7 +67,7 @@ impl Checker<'_> {
 
     fn for_loop(&mut self, var: &ast::Ident, iter: &ast::Expr, body: &ast::Block, span: crate::syntax::Span) -> Checked<()> {
         let args = match &iter.kind {
-            ExprKind::Call { callee, args, generics, bracket: false } if callee.name == "range" && generics.is_empty() => args,
+            ExprKind::Call { callee, args, generics, named, bracket: false } if callee.name == "range" && generics.is_empty() && named.is_empty() => args,
             _ => return Err(self.rep.report(Diagnostic::at(iter.span, "a `for` loop runs over `range(start, end)` or `range(start, end, step)`", "expected `range(...)`"))),
         };
         if !(2..=3).contains(&args.len()) {

@@ -155,18 +155,27 @@ pub enum ExprKind {
     Int(i64),
     Float(f64),
     Bool(bool),
+    /// A string literal, unescaped (only `print` takes one).
+    Str(String),
     Name(Ident),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
     /// `callee<generics>(args)`; `callee<generics>[args]` is written with `bracket = true`
     /// (`zeros<f32>[BM, BN]`).
-    Call { callee: Ident, generics: Vec<Expr>, args: Vec<Expr>, bracket: bool },
+    Call { callee: Ident, generics: Vec<Expr>, args: Vec<Expr>, named: Vec<NamedArg>, bracket: bool },
     /// `base.field`, e.g. `block.x`.
     Field(Box<Expr>, Ident),
     /// `base[i.., j]`: a view of a global tensor at an offset.
     Index(Box<Expr>, Vec<IndexArg>),
     /// `[a, b, c]`: a list, used for shapes.
     List(Vec<Expr>),
+}
+
+/// A named call argument `name: value`, written after the positional ones (`load(v, [8], other: 1.0)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedArg {
+    pub name: Ident,
+    pub value: Expr,
 }
 
 /// One position inside `[...]` after a tensor.

@@ -34,6 +34,9 @@ pub enum Token<'src> {
     Int(&'src str),
     #[regex(r"[0-9][0-9_]*\.[0-9][0-9_]*([eE][+-]?[0-9]+)?|[0-9][0-9_]*[eE][+-]?[0-9]+")]
     Float(&'src str),
+    /// A string literal with its quotes; escapes are `\"` and `\\` (used by `print`).
+    #[regex(r#""([^"\\\n]|\\["\\n])*""#)]
+    Str(&'src str),
 
     #[token("(")]
     LParen,
@@ -94,7 +97,7 @@ pub enum Token<'src> {
 impl fmt::Display for Token<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = match self {
-            Token::Ident(s) | Token::Int(s) | Token::Float(s) => return f.write_str(s),
+            Token::Ident(s) | Token::Int(s) | Token::Float(s) | Token::Str(s) => return f.write_str(s),
             Token::Kernel => "kernel",
             Token::Let => "let",
             Token::For => "for",

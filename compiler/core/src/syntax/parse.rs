@@ -59,6 +59,7 @@ fn pretty_terminal(t: &str) -> String {
         "IDENT" => "a name".into(),
         "INT" => "an integer".into(),
         "FLOAT" => "a number".into(),
+        "STR" => "a string".into(),
         "GENERIC_OPEN" => "`<`".into(),
         quoted => format!("`{}`", quoted.trim_matches('"')),
     }
@@ -78,4 +79,23 @@ pub(crate) fn int_value(s: &str, l: usize, r: usize) -> Result<i64, GrammarError
 pub(crate) fn float_value(s: &str, l: usize, r: usize) -> Result<f64, GrammarError<'static>> {
     let clean: String = s.chars().filter(|&c| c != '_').collect();
     clean.parse::<f64>().map_err(|_| ParseError::User { error: LexError { start: l, end: r } })
+}
+
+/// The text of a string literal: quotes removed, `\"`, `\\` and `\n` resolved.
+pub(crate) fn unescape(s: &str) -> String {
+    let inner = &s[1..s.len() - 1];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

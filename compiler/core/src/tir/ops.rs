@@ -74,3 +74,24 @@ pub enum Op {
     /// next carried values; the instruction's results are the final carried values. `step` > 0.
     For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block },
 }
+
+impl Op {
+    /// The operation's name in the textual IR and in messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Const(_) => "const",
+            Op::BlockIndex(_) => "block_index",
+            Op::DimSize(_) => "dim",
+            Op::ScalarParam(_) => "param",
+            Op::Unary(..) => "unary",
+            Op::Binary(..) => "binary",
+            Op::Compare(..) => "cmp",
+            Op::Cast(_) => "cast",
+            Op::Splat(_) => "splat",
+            Op::Broadcast(_) => "broadcast",
+            Op::Load { .. } => "load",
+            Op::Store { .. } => "store",
+            Op::For { .. } => "for",
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Executes the instructions of one block of the grid; one file per family of operations.
+
+mod control;
+mod elementwise;
+mod memory;
+
+use super::scalar::{self, Undefined};
+use super::value::{Data, Scalar, Value};
+use crate::diag::Diagnostic;
+use crate::tir::{Block, Inst, Kernel, Literal, Op, ValueId};
+use tilec_dtype::DType;
+
+pub struct TensorRef<'k, 'a> {
+    pub dtype: DType,
+    pub extents: Vec<i64>,
+    pub bytes: &'k mut &'a mut [u8],
+}
+
+pub struct Machine<'k, 'a> {
+    pub kernel: &'k Kernel,
+    pub tensors: Vec<Option<TensorRef<'k, 'a>>>,
+    pub scalars: Vec<Option<Scalar>>,
+    pub dims: &'k [i64],
+    pub env: Vec<Option<Value>>,
+    pub block: [i64; 3],
+}
+
+pub(super) type Run<T> = Result<T, Diagnostic>;
+
+impl Machine<'_, '_> {
+    pub fn block_body(&mut self) -> Run<()> {
+        let body = &self.kernel.body;
+        self.exec_block(body)
+    }
+
+    pub(super) fn get(&self, v: ValueId) -> &Value {
+        self.env[v.index()].as_ref().expect("verified IR defines values before use")
+    }
+
+    pub(super) fn set(&mut self, v: ValueId, val: Value) {
+        self.env[v.index()] = Some(val);
+    }
+
+    pub(super) fn exec_block(&mut self, b: &Block) -> Run<()> {
+        for inst in &b.insts {
+            self.exec(inst)?;
+        }
+        Ok(())
+    }
+
+    fn fail(&self, inst: &Inst, what: &str) -> Diagnostic {
+        Diagnostic::at(inst.span, format!("{what} in block ({}, {}, {})", self.block[0], self.block[1], self.block[2]), what)
+    }
+
+    fn exec(&mut self, inst: &Inst) -> Run<()> {
+        let k = self.kernel;
+        let result_ty = inst.results.first().map(|r| k.ty(*r));
+        let out = match &inst.op {
+            Op::Const(lit) => Value::Scalar(match *lit {
+                Literal::Int(v) => Scalar::Int(v),
+                Literal::Float(v) => Scalar::Float(v),
+                Literal::Bool(v) => Scalar::Bool(v),
+            }),
+            Op::BlockIndex(axis) => Value::Scalar(Scalar::Int(self.block[*axis as usize])),
+            Op::DimSize(i) => Value::Scalar(Scalar::Int(self.dims[*i])),
+            Op::ScalarParam(i) => Value::Scalar(self.scalars[*i].expect("scalar parameter bound")),
+            Op::Unary(op, a) => {
+                let dt = k.ty(*a).dtype();
+                self.map1(*a, |s| scalar::unary(*op, dt, s))
+            }
+            Op::Binary(op, a, b) => {
+                let dt = k.ty(*a).dtype();
+                self.map2(*a, *b, |x, y| scalar::binary(*op, dt, x, y)).map_err(|Undefined(w)| self.fail(inst, w))?
+            }
+            Op::Compare(op, a, b) => {
+                let dt = k.ty(*a).dtype();
+                self.map2(*a, *b, |x, y| Ok(Scalar::Bool(scalar::compare(*op, dt, x, y)))).map_err(|Undefined(w)| self.fail(inst, w))?
+            }
+            Op::Cast(a) => {
+                let (from, to) = (k.ty(*a).dtype(), result_ty.expect("cast has a result").dtype());
+                self.map1(*a, |s| scalar::cast(from, to, s))
+            }
+            Op::Splat(a) => {
+                let ty = result_ty.expect("splat has a result");
+                Value::Tile { shape: ty.shape().to_vec(), data: Data::splat(self.get(*a).scalar(), ty.numel() as usize) }
+            }
+            Op::Broadcast(a) => {
+                let ty = result_ty.expect("broadcast has a result");
+                self.broadcast(*a, ty.shape())
+            }
+            Op::Load { tensor, offsets } => self.load(*tensor, offsets, result_ty.expect("load has a result")),
+            Op::Store { tensor, offsets, value } => return self.store(*tensor, offsets, *value),
+            Op::For { start, end, step, inits, body } => return self.for_loop(inst, *start, *end, *step, inits, body),
+        };
+        self.set(inst.results[0], out);
+        Ok(())
+    }
+}
