@@ -1,8 +1,44 @@
+//! The algebraic layout system of tilec.
+//!
+//! Three kinds of layouts share one algebra:
+//!
+//! * [`Layout`]: CuTe's hierarchical `shape:stride` layouts over [`IntTuple`]s, with
+//!   coalesce, composition, complement, inverses, the divide and product families
+//!   ([`algebra`], [`divide`], [`product`]) and swizzles ([`swizzle`]).
+//! * [`TvLayout`]: Tilus-style thread–value register layouts built from `local`/`spatial`
+//!   pieces with products, division, reduction and a canonical form ([`tv`]). A register
+//!   layout *is* a `shape:stride` layout from `(thread, value)` to the tile's row-major index
+//!   ([`TvLayout::to_layout`]).
+//! * Shared-memory layouts: a layout optionally composed with a swizzle, with a bank-conflict
+//!   model and a swizzle chooser ([`smem`]).
+//!
+//! [`atoms`] gives the operand and accumulator layouts of tensor-core instructions (mma.sync,
+//! ldmatrix/stmatrix, wgmma, AMD MFMA) as `TvLayout`s, and [`calc`] is the `tilec layout`
+//! calculator. See `docs/layouts.md` for a tutorial.
+
 pub mod algebra;
+
+
 pub mod divide;
 pub mod error;
 pub mod int_tuple;
 pub mod layout;
 pub mod product;
+
 pub mod swizzle;
+pub mod tv;
+mod tv_ops;
+
+pub use algebra::{
+    coalesce, coalesce_modes, coalesce_profile, complement, complement_cosize, complement_shape, composition, filter,
+    left_inverse, right_inverse,
+};
+pub use divide::{flat_divide, logical_divide, tiled_divide, zipped_divide, Tiler};
+pub use error::{LayoutError, Result};
 pub use int_tuple::IntTuple;
+pub use layout::Layout;
+pub use product::{
+    blocked_product, flat_product, logical_product, raked_product, tile_to_shape, tiled_product, zipped_product,
+};
+pub use swizzle::{Swizzle, SwizzledLayout};
+pub use tv::TvLayout;
