@@ -17,6 +17,7 @@
 //! calculator. See `docs/layouts.md` for a tutorial.
 
 pub mod algebra;
+pub mod atoms;
 
 
 pub mod divide;
