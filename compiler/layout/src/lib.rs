@@ -25,6 +25,7 @@ pub mod error;
 pub mod int_tuple;
 pub mod layout;
 pub mod product;
+pub mod smem;
 
 pub mod swizzle;
 pub mod tv;
