@@ -18,6 +18,7 @@
 
 pub mod algebra;
 pub mod atoms;
+pub mod calc;
 
 
 pub mod divide;
