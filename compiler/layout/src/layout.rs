@@ -28,6 +28,18 @@ impl Layout {
             });
         }
         shape.check_shape()?;
+        shape.product()?;
+        // The extreme offsets must be representable too.
+        let (mut lo, mut hi) = (0i64, 0i64);
+        for (s, d) in shape.leaves().into_iter().zip(stride.leaves()) {
+            let reach = crate::error::mul(s - 1, d, "layout extent")?;
+            if reach < 0 {
+                lo = crate::error::add(lo, reach, "layout extent")?;
+            } else {
+                hi = crate::error::add(hi, reach, "layout extent")?;
+            }
+        }
+        let _ = (lo, crate::error::add(hi, 1, "layout extent")?);
         Ok(Layout { shape, stride })
     }
 
