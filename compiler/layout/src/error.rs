@@ -15,25 +15,56 @@ pub enum LayoutError {
     NonPositiveExtent(i64),
     /// Shape and stride (or two tuples that must match) are not congruent.
     #[error("{what}: {left} and {right} are not congruent")]
-    NotCongruent { what: &'static str, left: String, right: String },
+    NotCongruent {
+        /// What was being matched.
+        what: &'static str,
+        /// The left tuple, printed.
+        left: String,
+        /// The right tuple, printed.
+        right: String,
+    },
     /// A coordinate or index is outside the domain of the layout.
     #[error("{0}")]
     OutOfDomain(String),
     /// The divisibility conditions of an operation fail.
     #[error("{op} is not defined: {reason}")]
-    NotDivisible { op: &'static str, reason: String },
+    NotDivisible {
+        /// The operation.
+        op: &'static str,
+        /// Which condition failed, for whom.
+        reason: String,
+    },
     /// The operation requires an injective (or non-negative stride) layout.
     #[error("{op} is not defined: {reason}")]
-    Inadmissible { op: &'static str, reason: String },
+    Inadmissible {
+        /// The operation.
+        op: &'static str,
+        /// Which requirement failed.
+        reason: String,
+    },
     /// A rank requirement is violated.
     #[error("{op}: {reason}")]
-    Rank { op: &'static str, reason: String },
+    Rank {
+        /// The operation.
+        op: &'static str,
+        /// The mismatch.
+        reason: String,
+    },
     /// An arithmetic result does not fit into 64 bits.
     #[error("integer overflow in {0}")]
     Overflow(&'static str),
     /// A swizzle's parameters are invalid.
     #[error("invalid swizzle Sw<{b},{m},{s}>: {reason}")]
-    BadSwizzle { b: i64, m: i64, s: i64, reason: &'static str },
+    BadSwizzle {
+        /// Number of bits permuted.
+        b: i64,
+        /// Base bit.
+        m: i64,
+        /// Shift.
+        s: i64,
+        /// The violated constraint.
+        reason: &'static str,
+    },
     /// Something else that makes the request meaningless (documented at the call site).
     #[error("{0}")]
     Invalid(String),

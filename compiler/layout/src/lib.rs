@@ -16,6 +16,9 @@
 //! ldmatrix/stmatrix, wgmma, AMD MFMA) as `TvLayout`s, and [`calc`] is the `tilec layout`
 //! calculator. See `docs/layouts.md` for a tutorial.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub mod algebra;
 pub mod atoms;
 pub mod calc;

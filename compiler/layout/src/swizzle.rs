@@ -108,9 +108,15 @@ impl SwizzledLayout {
         self.layout.size()
     }
 
-    /// One past the largest swizzled offset.
+    /// One past the largest swizzled offset. Exact for domains up to 2^20 elements; for larger
+    /// ones an upper bound (the swizzle only rewrites the bits of its `zzz` mask).
     pub fn cosize(&self) -> i64 {
-        self.image().into_iter().max().unwrap_or(0) + 1
+        if self.size() <= 1 << 20 {
+            return self.image().into_iter().max().unwrap_or(0) + 1;
+        }
+        let (b, m, s) = self.swizzle.params();
+        let zzz = ((1i64 << b) - 1) << (m - s.min(0));
+        ((self.layout.cosize() - 1) | zzz).saturating_add(1)
     }
 
     /// Swizzled offsets of `0..size`.

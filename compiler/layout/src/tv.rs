@@ -81,6 +81,8 @@ impl TvLayout {
                 return Err(LayoutError::NonPositiveExtent(n));
             }
         }
+        shape.iter().try_fold(1i64, |a, &n| mul(a, n, "register layout"))?;
+        threads.iter().chain(&values).try_fold(1i64, |a, m| mul(a, m.extent.max(1), "register layout"))?;
         let all = threads.iter().chain(&values);
         let mut per_dim: Vec<Vec<(i64, i64)>> = vec![Vec::new(); shape.len()];
         for m in all {

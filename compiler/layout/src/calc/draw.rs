@@ -83,8 +83,8 @@ pub(crate) fn svg(v: &Value, expr: &str, whole: &Range<usize>, max_cells: i64) -
         }
         Value::Tv(t) => {
             let n = t.size();
-            if n > max_cells {
-                return Err(too_big(n));
+            if n > max_cells || t.replication() > max_cells {
+                return Err(too_big(n.max(t.replication())));
             }
             let shape = t.shape();
             let rows = if shape.len() >= 2 { shape[0] } else { 1 };

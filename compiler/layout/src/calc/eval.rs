@@ -205,6 +205,9 @@ pub(crate) fn eval(e: &Expr) -> Result<Value, CalcError> {
             if args.iter().all(|a| matches!(a.v, Value::Tuple(_))) {
                 return Ok(Value::Tuple(IntTuple::Tuple(args.iter().map(as_tuple).collect::<Result<_, _>>()?)));
             }
+            if let Some(a) = args.iter().find(|a| !matches!(a.v, Value::Tuple(_) | Value::Layout(_))) {
+                return Err(CalcError::new(format!("expected an integer or a layout in a tuple, found {}", kind(&a.v)), a.span.clone()));
+            }
             // A tuple mixing layouts: a tiler (CuTe's make_tile).
             Ok(Value::Tiler(args.iter().map(as_layout).collect::<Result<_, _>>()?))
         }
@@ -446,7 +449,11 @@ fn call(name: &str, nspan: &Range<usize>, args: &[Arg], sp: &Range<usize>) -> Re
         }
         "holders" => {
             ar(2, 2)?;
-            let h = as_tv(&args[0])?.holders(&as_flat(&args[1])?).map_err(|e| lerr(e, &args[1].span))?;
+            let tvl = as_tv(&args[0])?;
+            if tvl.replication() > 1 << 16 {
+                return Err(CalcError::new("too many replicas to list".to_string(), args[0].span.clone()));
+            }
+            let h = tvl.holders(&as_flat(&args[1])?).map_err(|e| lerr(e, &args[1].span))?;
             let parts: Vec<String> = h.iter().map(|(t, v)| format!("T{t} V{v}")).collect();
             Ok(Value::Text(parts.join(", ")))
         }
