@@ -33,6 +33,7 @@ pub mod smem;
 
 pub mod swizzle;
 pub mod tv;
+pub mod tv_factor;
 mod tv_ops;
 
 pub use algebra::{

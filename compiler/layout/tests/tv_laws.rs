@@ -164,3 +164,28 @@ fn known_equalities_and_errors() {
     assert!(spatial(&[4, 2]).unwrap().holders(&[4, 0]).is_err());
     assert!(local(&[4, 2]).unwrap().div_right(&spatial(&[2, 2]).unwrap()).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// Products of primitives factorize, and the factors multiply back to the layout.
+    #[test]
+    fn factorization_round_trips(a in tv()) {
+        let f = a.factorize().expect("a product of primitives factorizes");
+        let mut it = f.iter();
+        let first = it.next().unwrap().layout().unwrap();
+        let back = it.fold(first, |acc, x| acc.product(&x.layout().unwrap()).unwrap());
+        prop_assert_eq!(back, a);
+    }
+}
+
+#[test]
+fn atoms_factorize_readably() {
+    use tilec_layout::atoms::{mma, wgmma_acc, Operand};
+    use tilec_layout::tv_factor::chain_string;
+    let s = |l: TvLayout| chain_string(&l.factorize().unwrap());
+    assert_eq!(s(mma("m16n8k16", "f16", Operand::A).unwrap()), "column_local(2,2).spatial(8,4).local(1,2)");
+    assert_eq!(s(mma("m16n8k16", "f16", Operand::B).unwrap()), "local(2,1).column_spatial(4,8).local(2,1)");
+    assert_eq!(s(mma("m16n8k16", "f16", Operand::C).unwrap()), "local(2,1).spatial(8,4).local(1,2)");
+    assert_eq!(s(wgmma_acc(64).unwrap()), "spatial(4,1).column_local(2,8).spatial(8,4).local(1,2)");
+}

@@ -199,6 +199,9 @@ pub(crate) fn eval(e: &Expr) -> Result<Value, CalcError> {
         ExprKind::Swizzle(b, m, s) => Swizzle::new(*b, *m, *s).map(Value::Swizzle).map_err(|x| lerr(x, sp)),
         ExprKind::Tuple(items) => {
             let args = items.iter().map(|x| Ok(Arg { v: eval(x)?, span: x.span.clone() })).collect::<Result<Vec<_>, CalcError>>()?;
+            if args.is_empty() {
+                return Ok(Value::Tuple(IntTuple::Tuple(Vec::new())));
+            }
             if args.len() == 1 && !matches!(args[0].v, Value::Tuple(_)) {
                 return Ok(args.into_iter().next().map(|a| a.v).unwrap_or(Value::Text(String::new())));
             }

@@ -165,7 +165,13 @@ fn describe(v: &Value, whole: &Range<usize>) -> Result<Vec<String>, CalcError> {
             if t.replication() > 1 {
                 info.push_str(&format!(", each element held by {} threads", t.replication()));
             }
-            vec![info, "(thread, value) -> row-major index of the tile:".to_string(), t.to_string()]
+            let mut lines = vec![info];
+            if let Some(f) = t.factorize() {
+                lines.push(format!("= {}", crate::tv_factor::chain_string(&f)));
+            }
+            lines.push("(thread, value) -> row-major index of the tile:".to_string());
+            lines.push(t.to_string());
+            lines
         }
         Value::Text(s) => s.lines().map(str::to_string).collect(),
         Value::Sym(s) => {

@@ -287,9 +287,6 @@ impl Parser {
             Tok::LParen => {
                 let args = self.args(Tok::RParen, t.span.clone())?;
                 let end = self.toks[self.pos - 1].span.end;
-                if args.is_empty() {
-                    return Err(CalcError::new("empty tuple `()`".to_string(), t.span.start..end));
-                }
                 self.maybe_stride(Expr { kind: ExprKind::Tuple(args), span: t.span.start..end })
             }
             Tok::LAngle => {
