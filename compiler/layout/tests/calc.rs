@@ -23,7 +23,9 @@ fn layouts_print_in_cute_notation() {
     assert_eq!(last("(4,2):(1,4)"), "(4,2):(1,4)");
     assert_eq!(last("((2,2),4):((1,4),2)"), "((2,2),4):((1,4),2)");
     assert_eq!(last("8:1"), "8:1");
-    assert_eq!(last("(4,8)"), "(4,8)");
+    assert_eq!(last("(4,8)"), "(4,8):(1,4)");
+    assert_eq!(last("8"), "8:1");
+    assert_eq!(last("((2,3),4)"), "((2,3),4):((1,2),6)");
     assert_eq!(last("coalesce((4,8))"), "32:1");
     assert_eq!(last("make_layout(8, (2,2):(8,16))"), "(8,(2,2)):(1,(8,16))");
     assert_eq!(last("(4, 2) : (1, 4)"), "(4,2):(1,4)");

@@ -123,8 +123,12 @@ const MAX_CELLS: i64 = 1 << 16;
 pub fn run(expr: &str, opts: &CalcOptions) -> Result<CalcOutput, CalcError> {
     let toks = syntax::lex(expr)?;
     let ast = syntax::Parser::new(toks).parse_all()?;
-    let value = eval::eval(&ast)?;
+    let mut value = eval::eval(&ast)?;
     let whole = 0..expr.len();
+    // A literal shape on its own is the compact column-major layout of that shape.
+    if let (syntax::ExprKind::Int(_) | syntax::ExprKind::Tuple(_), Value::Tuple(t)) = (&ast.kind, &value) {
+        value = Value::Layout(crate::Layout::column_major(t.clone()).map_err(|e| CalcError::new(e.to_string(), whole.clone()))?);
+    }
     let mut lines = describe(&value, &whole)?;
     if opts.table {
         let t = table(&value, &whole)?;
@@ -144,6 +148,7 @@ fn describe(v: &Value, whole: &Range<usize>) -> Result<Vec<String>, CalcError> {
             vec![format!("size {}, cosize {}, rank {}, depth {}", l.size(), l.cosize(), l.rank(), l.depth()), l.to_string()]
         }
         Value::Tiler(ls) => vec![crate::divide::Tiler::Modes(ls.clone()).to_string()],
+        Value::Swizzle(s) if s.is_identity() => vec!["the identity swizzle: no bits move".to_string(), s.to_string()],
         Value::Swizzle(s) => {
             let (b, m, sh) = s.params();
             vec![
