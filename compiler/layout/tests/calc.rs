@@ -154,7 +154,9 @@ fn pictures() {
     assert!(svg.contains(">T0 V0 +3</text>"));
     let svg = run("Sw<3,3,3> o (8,64):(64,1)", &CalcOptions { table: false, svg: true }).unwrap().svg.unwrap();
     assert_eq!(svg.matches("<rect x=").count(), 512);
-    assert!(run("8", &CalcOptions { table: false, svg: true }).is_err());
+    assert!(run("size(8)", &CalcOptions { table: false, svg: true }).is_err());
+    let svg = run("8", &CalcOptions { table: false, svg: true }).unwrap().svg.unwrap();
+    assert_eq!(svg.matches("<rect x=").count(), 8);
 }
 
 #[test]
