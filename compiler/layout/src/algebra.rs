@@ -93,9 +93,44 @@ fn filter_zeros(stride: &IntTuple, shape: &IntTuple) -> IntTuple {
 /// and shape divisibility conditions of CuTe; negative strides in `B` are not supported.
 pub fn composition(a: &Layout, b: &Layout) -> Result<Layout> {
     if let Tuple(_) = b.shape() {
-        let modes = b.modes().iter().map(|bm| composition(a, bm)).collect::<Result<Vec<_>>>()?;
-        return Ok(Layout::concat(&modes));
+        check_distributive(a, b)?;
+        return compose_modes(a, b);
     }
+    compose_leaf(a, b)
+}
+
+fn compose_modes(a: &Layout, b: &Layout) -> Result<Layout> {
+    match b.shape() {
+        Tuple(_) => Ok(Layout::concat(&b.modes().iter().map(|bm| compose_modes(a, bm)).collect::<Result<Vec<_>>>()?)),
+        Int(_) => compose_leaf(a, b),
+    }
+}
+
+/// Composing mode by mode computes `A(x + y)` as `A(x) + A(y)` for offsets `x`, `y` of
+/// different modes of `B`. That holds when `A` is linear (a single mode once coalesced) or
+/// when `B`'s modes occupy disjoint, carry-free digit ranges (sorted by stride, each stride
+/// a multiple of the previous mode's extent times stride); otherwise the result would not be
+/// `A ∘ B`, and the composition is refused.
+fn check_distributive(a: &Layout, b: &Layout) -> Result<()> {
+    if leaves(&coalesce(a)).len() <= 1 {
+        return Ok(());
+    }
+    let mut modes: Vec<(i64, i64)> = leaves(b).into_iter().filter(|&(s, d)| s > 1 && d != 0).map(|(s, d)| (d, s)).collect();
+    modes.sort_unstable();
+    for w in modes.windows(2) {
+        let (d0, s0) = w[0];
+        let (d1, _) = w[1];
+        if d0 < 0 || d1 % d0.saturating_mul(s0) != 0 {
+            return Err(LayoutError::NotDivisible {
+                op: "composition",
+                reason: format!("the modes of {b} overlap, so {a} cannot be applied to them one by one"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn compose_leaf(a: &Layout, b: &Layout) -> Result<Layout> {
     let (Int(b_shape), Int(b_stride)) = (b.shape(), b.stride()) else { unreachable!("leaf layout") };
     let (b_shape, b_stride) = (*b_shape, *b_stride);
     if b_stride == 0 {
