@@ -235,8 +235,7 @@ pub fn right_inverse(l: &Layout) -> Layout {
     }
     let mut result = Vec::new();
     let mut current = 1i64;
-    loop {
-        let Some(k) = flat.iter().position(|&(s, d)| s > 1 && d == current) else { break };
+    while let Some(k) = flat.iter().position(|&(s, d)| s > 1 && d == current) {
         result.push((flat[k].0, rstride[k]));
         match flat[k].0.checked_mul(flat[k].1) {
             Some(c) => current = c,

@@ -179,6 +179,7 @@ impl IntTuple {
 
     fn idx2crd_impl(&self, idx: i64, wrap: bool) -> Result<IntTuple> {
         match self {
+            Int(s) if *s < 1 => Err(LayoutError::NonPositiveExtent(*s)),
             Int(s) => Ok(Int(if wrap { idx.rem_euclid(*s) } else { idx })),
             Tuple(v) => {
                 let mut rest = idx;
@@ -186,6 +187,9 @@ impl IntTuple {
                 for (i, m) in v.iter().enumerate() {
                     let last = i + 1 == v.len();
                     let sz = m.product()?;
+                    if sz < 1 {
+                        return Err(LayoutError::NonPositiveExtent(sz));
+                    }
                     if last && !wrap {
                         out.push(m.idx2crd_impl(rest, false)?);
                     } else {

@@ -15,6 +15,22 @@
 //! [`atoms`] gives the operand and accumulator layouts of tensor-core instructions (mma.sync,
 //! ldmatrix/stmatrix, wgmma, AMD MFMA) as `TvLayout`s, and [`calc`] is the `tilec layout`
 //! calculator. See `docs/layouts.md` for a tutorial.
+//!
+//! ```
+//! use tilec_layout::{atoms, logical_divide, tup, tv, Layout, Tiler};
+//!
+//! // CuTe: divide (4,2,3):(2,1,8) into tiles of 4:2.
+//! let a = Layout::new(tup![4, 2, 3], tup![2, 1, 8])?;
+//! let d = logical_divide(&a, &Tiler::Layout(Layout::new(4, 2)?))?;
+//! assert_eq!(d.to_string(), "((2,2),(2,3)):((4,1),(2,8))");
+//!
+//! // Tilus: a warp's operand tile is two-by-two mma fragments per thread, so the
+//! // m16n8k16 instruction applies, issued over the quotient local(2,2).
+//! let frag = atoms::mma("m16n8k16", "f16", atoms::Operand::A)?;
+//! let operand = tv::local(&[2, 2])?.product(&frag)?;
+//! assert_eq!(operand.div_right(&frag)?, tv::local(&[2, 2])?);
+//! # Ok::<(), tilec_layout::LayoutError>(())
+//! ```
 
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]

@@ -86,6 +86,9 @@ impl WarpAccess {
     /// Lanes are grouped into phases of 128 bytes (32, 16 or 8 lanes for 4, 8 or 16 bytes).
     pub fn vectorized(lane_coords: &[Vec<i64>], vec_elems: i64, elem_bits: i64) -> Result<WarpAccess> {
         check_bits(elem_bits)?;
+        if !(1..=64).contains(&vec_elems) {
+            return Err(LayoutError::Invalid(format!("a lane accesses 1 to 64 elements, not {vec_elems}")));
+        }
         let bytes = ceil_div(vec_elems * elem_bits, 8).max(1);
         let per_phase = (PHASE_BYTES / bytes).clamp(1, 32) as usize;
         let phases = lane_coords
@@ -148,6 +151,16 @@ fn ceil_div(a: i64, b: i64) -> i64 {
     (a + b - 1) / b
 }
 
+/// Largest tile the whole-tile analyses enumerate.
+pub const MAX_TILE: i64 = 1 << 24;
+
+fn check_tile(elems: Option<i64>) -> Result<()> {
+    match elems {
+        Some(n) if (1..=MAX_TILE).contains(&n) => Ok(()),
+        _ => Err(LayoutError::Invalid(format!("tiles of 1 to {MAX_TILE} elements can be analysed"))),
+    }
+}
+
 fn check_bits(elem_bits: i64) -> Result<()> {
     if ![1, 2, 4, 8, 16, 32, 64, 128].contains(&elem_bits) {
         return Err(LayoutError::Invalid(format!("element width must be a power of two up to 128 bits, not {elem_bits}")));
@@ -197,7 +210,7 @@ pub fn analyze(smem: &SmemLayout, elem_bits: i64, access: &WarpAccess) -> Result
                 let off = smem.offset(&coord)?;
                 if k == 0 {
                     first = off;
-                    if (off * elem_bits) % (a.elems * elem_bits).max(8).min(128) != 0 {
+                    if (off * elem_bits) % (a.elems * elem_bits).clamp(8, 128) != 0 {
                         rep.vectors_intact = false;
                     }
                 } else if off != first + k {
@@ -254,10 +267,14 @@ pub enum AccessPattern {
 /// The warp accesses of `pattern` on a `rows × cols` tile of `elem_bits`-bit elements.
 pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPattern) -> Result<Vec<WarpAccess>> {
     check_bits(elem_bits)?;
+    check_tile(rows.checked_mul(cols).filter(|_| rows >= 1 && cols >= 1))?;
     match pattern {
         AccessPattern::RowVector { bytes } => {
+            if !(1..=16).contains(bytes) {
+                return Err(LayoutError::Invalid(format!("vector stores move 1 to 16 bytes per lane, not {bytes}")));
+            }
             let elems = (bytes * 8) / elem_bits;
-            if elems < 1 || (bytes * 8) % elem_bits != 0 || cols % elems != 0 || !(1..=16).contains(bytes) {
+            if elems < 1 || (bytes * 8) % elem_bits != 0 || cols % elems != 0 {
                 return Err(LayoutError::Invalid(format!("{bytes}-byte vectors do not tile rows of {cols} elements")));
             }
             let chunks: Vec<Vec<i64>> =
@@ -265,6 +282,9 @@ pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPa
             chunks.chunks(32).map(|lanes| WarpAccess::vectorized(lanes, elems, elem_bits)).collect()
         }
         AccessPattern::Ldmatrix { count } => {
+            if ![1, 2, 4].contains(count) {
+                return Err(LayoutError::Invalid(format!("ldmatrix moves 1, 2 or 4 matrices, not {count}")));
+            }
             let elems = 128 / elem_bits;
             if rows % (8 * *count as i64) != 0 || cols % elems != 0 {
                 return Err(LayoutError::Invalid(format!(
@@ -295,6 +315,7 @@ pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPa
 /// `Sw ∘ base` conflict-free while keeping vectors contiguous and the footprint of `base`.
 /// Returns `None` if no `Sw<B,M,S>` with `B ≤ 5`, `M ≤ 8`, `S ≤ 12` does.
 pub fn choose_swizzle_for(base: &Layout, elem_bits: i64, accesses: &[WarpAccess]) -> Result<Option<(Swizzle, ConflictReport)>> {
+    check_tile(Some(base.size()))?;
     let mut footprint = base.image();
     footprint.sort_unstable();
     let plain = analyze_all(&SmemLayout::Plain(base.clone()), elem_bits, accesses)?;

@@ -103,3 +103,15 @@ fn register_layout_store() {
     let pat = AccessPattern::Registers { layout: local(&[2, 1]).unwrap().product(&spatial(&[8, 4]).unwrap()).unwrap(), vec: 1 };
     assert!(pattern_accesses(16, 4, 32, &pat).is_ok());
 }
+
+#[test]
+fn bad_patterns_are_errors() {
+    assert!(pattern_accesses(32, 64, 16, &AccessPattern::Ldmatrix { count: 0 }).is_err());
+    assert!(pattern_accesses(32, 64, 16, &AccessPattern::RowVector { bytes: i64::MAX }).is_err());
+    assert!(pattern_accesses(32, 60, 16, &AccessPattern::RowVector { bytes: 16 }).is_err());
+    assert!(pattern_accesses(1 << 40, 1 << 40, 16, &AccessPattern::RowVector { bytes: 16 }).is_err());
+    assert!(pattern_accesses(0, 64, 16, &AccessPattern::RowVector { bytes: 16 }).is_err());
+    assert!(pattern_accesses(32, 64, 12, &AccessPattern::RowVector { bytes: 16 }).is_err());
+    assert!(WarpAccess::vectorized(&[vec![0, 0]], 0, 16).is_err());
+    assert!(WarpAccess::ldmatrix(&[[0, 0]; 3], 16).is_err());
+}
