@@ -24,7 +24,11 @@ pub(crate) fn from_leaves(leaves: &[(i64, i64)]) -> Layout {
 
 /// The flat `(shape, stride)` leaves of a layout.
 pub(crate) fn leaves(l: &Layout) -> Vec<(i64, i64)> {
-    l.shape().leaves().into_iter().zip(l.stride().leaves()).collect()
+    l.shape()
+        .leaves()
+        .into_iter()
+        .zip(l.stride().leaves())
+        .collect()
 }
 
 /// Merges modes that continue each other (`s0*d0 == d1`), drops size-1 modes, and flattens:
@@ -58,7 +62,11 @@ pub fn coalesce_profile(l: &Layout, profile: &IntTuple) -> Result<Layout> {
             }
             let mut modes = Vec::with_capacity(l.rank());
             for (i, m) in l.modes().into_iter().enumerate() {
-                modes.push(if i < p.len() { coalesce_profile(&m, &p[i])? } else { m });
+                modes.push(if i < p.len() {
+                    coalesce_profile(&m, &p[i])?
+                } else {
+                    m
+                });
             }
             Ok(Layout::concat(&modes))
         }
@@ -101,7 +109,12 @@ pub fn composition(a: &Layout, b: &Layout) -> Result<Layout> {
 
 fn compose_modes(a: &Layout, b: &Layout) -> Result<Layout> {
     match b.shape() {
-        Tuple(_) => Ok(Layout::concat(&b.modes().iter().map(|bm| compose_modes(a, bm)).collect::<Result<Vec<_>>>()?)),
+        Tuple(_) => Ok(Layout::concat(
+            &b.modes()
+                .iter()
+                .map(|bm| compose_modes(a, bm))
+                .collect::<Result<Vec<_>>>()?,
+        )),
         Int(_) => compose_leaf(a, b),
     }
 }
@@ -115,7 +128,11 @@ fn check_distributive(a: &Layout, b: &Layout) -> Result<()> {
     if leaves(&coalesce(a)).len() <= 1 {
         return Ok(());
     }
-    let mut modes: Vec<(i64, i64)> = leaves(b).into_iter().filter(|&(s, d)| s > 1 && d != 0).map(|(s, d)| (d, s)).collect();
+    let mut modes: Vec<(i64, i64)> = leaves(b)
+        .into_iter()
+        .filter(|&(s, d)| s > 1 && d != 0)
+        .map(|(s, d)| (d, s))
+        .collect();
     modes.sort_unstable();
     for w in modes.windows(2) {
         let (d0, s0) = w[0];
@@ -123,7 +140,9 @@ fn check_distributive(a: &Layout, b: &Layout) -> Result<()> {
         if d0 < 0 || d1 % d0.saturating_mul(s0) != 0 {
             return Err(LayoutError::NotDivisible {
                 op: "composition",
-                reason: format!("the modes of {b} overlap, so {a} cannot be applied to them one by one"),
+                reason: format!(
+                    "the modes of {b} overlap, so {a} cannot be applied to them one by one"
+                ),
             });
         }
     }
@@ -131,7 +150,9 @@ fn check_distributive(a: &Layout, b: &Layout) -> Result<()> {
 }
 
 fn compose_leaf(a: &Layout, b: &Layout) -> Result<Layout> {
-    let (Int(b_shape), Int(b_stride)) = (b.shape(), b.stride()) else { unreachable!("leaf layout") };
+    let (Int(b_shape), Int(b_stride)) = (b.shape(), b.stride()) else {
+        unreachable!("leaf layout")
+    };
     let (b_shape, b_stride) = (*b_shape, *b_stride);
     if b_stride == 0 {
         return Ok(Layout::raw(Int(b_shape), Int(0)));
@@ -143,7 +164,9 @@ fn compose_leaf(a: &Layout, b: &Layout) -> Result<Layout> {
         });
     }
     let flat_a = leaves(&coalesce(a));
-    let (last_a, init_a) = flat_a.split_last().expect("coalesce yields at least one mode");
+    let (last_a, init_a) = flat_a
+        .split_last()
+        .expect("coalesce yields at least one mode");
     let mut result: Vec<(i64, i64)> = Vec::new();
     let mut rest_shape = b_shape;
     let mut rest_stride = b_stride;
@@ -156,7 +179,11 @@ fn compose_leaf(a: &Layout, b: &Layout) -> Result<Layout> {
                 ),
             });
         }
-        let next_shape = if cs % rest_stride == 0 { cs / rest_stride } else { 1 };
+        let next_shape = if cs % rest_stride == 0 {
+            cs / rest_stride
+        } else {
+            1
+        };
         let next_stride = (rest_stride + cs - 1) / cs;
         if next_shape == 1 || rest_shape == 1 {
             rest_stride = next_stride;
@@ -185,11 +212,16 @@ fn compose_leaf(a: &Layout, b: &Layout) -> Result<Layout> {
 /// strides and an injective, "stride-ordered" `l`.
 pub fn complement(l: &Layout, cotarget: i64) -> Result<Layout> {
     if cotarget < 1 {
-        return Err(LayoutError::Invalid(format!("complement: co-target size must be positive, got {cotarget}")));
+        return Err(LayoutError::Invalid(format!(
+            "complement: co-target size must be positive, got {cotarget}"
+        )));
     }
     let mut modes: Vec<(i64, i64)> = leaves(l).into_iter().map(|(s, d)| (d, s)).collect();
     if modes.iter().any(|&(d, _)| d < 0) {
-        return Err(LayoutError::Inadmissible { op: "complement", reason: format!("{l} has a negative stride") });
+        return Err(LayoutError::Inadmissible {
+            op: "complement",
+            reason: format!("{l} has a negative stride"),
+        });
     }
     modes.sort_unstable();
     let mut result: Vec<(i64, i64)> = Vec::new();
@@ -201,7 +233,9 @@ pub fn complement(l: &Layout, cotarget: i64) -> Result<Layout> {
         if d % current != 0 {
             return Err(LayoutError::Inadmissible {
                 op: "complement",
-                reason: format!("{l} is not injective or its modes overlap (stride {d} vs footprint {current})"),
+                reason: format!(
+                    "{l} is not injective or its modes overlap (stride {d} vs footprint {current})"
+                ),
             });
         }
         result.push((d / current, current));
@@ -249,7 +283,10 @@ pub fn right_inverse(l: &Layout) -> Layout {
 pub fn left_inverse(l: &Layout) -> Result<Layout> {
     let filtered = coalesce(l);
     if leaves(&filtered).iter().any(|&(s, d)| s > 1 && d == 0) {
-        return Err(LayoutError::Inadmissible { op: "left_inverse", reason: format!("{l} is not injective") });
+        return Err(LayoutError::Inadmissible {
+            op: "left_inverse",
+            reason: format!("{l} is not injective"),
+        });
     }
     let comp = complement_cosize(l)?;
     Ok(right_inverse(&Layout::concat(&[l.clone(), comp])))
@@ -271,20 +308,29 @@ mod tests {
         let l = lay(tup![tup![2, 4], tup![3, 5]], tup![tup![1, 2], tup![8, 24]]);
         assert_eq!(coalesce_modes(&l).to_string(), "(8,15):(1,8)");
         assert_eq!(coalesce(&l).to_string(), "120:1");
-        assert_eq!(filter(&lay(tup![4, 2, 3], tup![1, 0, 4])).to_string(), "12:1");
+        assert_eq!(
+            filter(&lay(tup![4, 2, 3], tup![1, 0, 4])).to_string(),
+            "12:1"
+        );
     }
 
     #[test]
     fn composition_doc_example() {
         let a = lay(tup![6, 2], tup![8, 2]);
         let b = lay(tup![4, 3], tup![3, 1]);
-        assert_eq!(composition(&a, &b).unwrap().to_string(), "((2,2),3):((24,2),8)");
+        assert_eq!(
+            composition(&a, &b).unwrap().to_string(),
+            "((2,2),3):((24,2),8)"
+        );
         let a = lay(Int(20), Int(2));
         let b = lay(tup![5, 4], tup![4, 1]);
         assert_eq!(composition(&a, &b).unwrap().to_string(), "(5,4):(8,2)");
         let a = lay(tup![10, 2], tup![16, 4]);
         let b = lay(tup![5, 4], tup![1, 5]);
-        assert_eq!(composition(&a, &b).unwrap().to_string(), "(5,(2,2)):(16,(80,4))");
+        assert_eq!(
+            composition(&a, &b).unwrap().to_string(),
+            "(5,(2,2)):(16,(80,4))"
+        );
         assert!(composition(&lay(tup![4, 3], tup![3, 1]), &lay(Int(2), Int(3))).is_err());
     }
 
@@ -309,6 +355,9 @@ mod tests {
         for i in 0..4 {
             assert_eq!(li.eval(2 * i).unwrap(), i);
         }
-        assert_eq!(right_inverse(&lay(tup![2, 4], tup![0, 1])).to_string(), "4:2");
+        assert_eq!(
+            right_inverse(&lay(tup![2, 4], tup![0, 1])).to_string(),
+            "4:2"
+        );
     }
 }

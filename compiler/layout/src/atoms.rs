@@ -35,7 +35,9 @@ impl FromStr for Operand {
             "a" | "A" => Ok(Operand::A),
             "b" | "B" => Ok(Operand::B),
             "c" | "C" | "d" | "D" => Ok(Operand::C),
-            _ => Err(LayoutError::Invalid(format!("unknown operand `{s}` (expected a, b, c or d)"))),
+            _ => Err(LayoutError::Invalid(format!(
+                "unknown operand `{s}` (expected a, b, c or d)"
+            ))),
         }
     }
 }
@@ -51,16 +53,24 @@ impl fmt::Display for Operand {
 }
 
 /// The `mma.sync` shapes with register layouts here, and the element types they take.
-pub const MMA_SHAPES: &[(&str, &[&str])] =
-    &[("m16n8k16", &["f16", "bf16"]), ("m16n8k32", &["s8", "u8"]), ("m16n8k8", &["tf32"])];
+pub const MMA_SHAPES: &[(&str, &[&str])] = &[
+    ("m16n8k16", &["f16", "bf16"]),
+    ("m16n8k32", &["s8", "u8"]),
+    ("m16n8k8", &["tf32"]),
+];
 
 /// The MFMA shapes with register layouts here.
 pub const MFMA_SHAPES: &[(&str, &[&str])] = &[("32x32x8", &["f16"]), ("16x16x16", &["f16"])];
 
 fn chain(parts: &[Result<TvLayout>]) -> Result<TvLayout> {
     let mut it = parts.iter();
-    let first = it.next().ok_or_else(|| LayoutError::Invalid("empty product".into()))?.clone()?;
-    it.try_fold(first, |acc, p| acc.product(p.as_ref().map_err(Clone::clone)?))
+    let first = it
+        .next()
+        .ok_or_else(|| LayoutError::Invalid("empty product".into()))?
+        .clone()?;
+    it.try_fold(first, |acc, p| {
+        acc.product(p.as_ref().map_err(Clone::clone)?)
+    })
 }
 
 /// The register layout of operand `op` of `mma.sync.aligned.<shape>.row.col` with element
@@ -70,9 +80,16 @@ pub fn mma(shape: &str, dtype: &str, op: Operand) -> Result<TvLayout> {
         .iter()
         .find(|(s, _)| *s == shape)
         .map(|(_, t)| *t)
-        .ok_or_else(|| LayoutError::Invalid(format!("unknown mma shape `{shape}` (known: m16n8k16, m16n8k32, m16n8k8)")))?;
+        .ok_or_else(|| {
+            LayoutError::Invalid(format!(
+                "unknown mma shape `{shape}` (known: m16n8k16, m16n8k32, m16n8k8)"
+            ))
+        })?;
     if !types.contains(&dtype) {
-        return Err(LayoutError::Invalid(format!("mma {shape} takes {}, not `{dtype}`", types.join(", "))));
+        return Err(LayoutError::Invalid(format!(
+            "mma {shape} takes {}, not `{dtype}`",
+            types.join(", ")
+        )));
     }
     // Elements per 32-bit register along K: 2 for 16-bit, 4 for 8-bit, 1 for tf32.
     let pack = match shape {
@@ -99,7 +116,11 @@ pub fn ldmatrix(count: u32, trans: bool) -> Result<TvLayout> {
         1 => local(&[1, 1]),
         2 => local(&[2, 1]),
         4 => column_local(&[2, 2]),
-        _ => return Err(LayoutError::Invalid(format!("ldmatrix takes x1, x2 or x4, not x{count}"))),
+        _ => {
+            return Err(LayoutError::Invalid(format!(
+                "ldmatrix takes x1, x2 or x4, not x{count}"
+            )))
+        }
     };
     if trans {
         chain(&[blocks, column_spatial(&[4, 8]), local(&[2, 1])])
@@ -118,15 +139,25 @@ pub fn stmatrix(count: u32, trans: bool) -> Result<TvLayout> {
 /// `N/8` column blocks, register `d[4j + i]` in column block `j`.
 pub fn wgmma_acc(n: i64) -> Result<TvLayout> {
     if !(8..=256).contains(&n) || n % 8 != 0 {
-        return Err(LayoutError::Invalid(format!("wgmma N must be a multiple of 8 in 8..=256, not {n}")));
+        return Err(LayoutError::Invalid(format!(
+            "wgmma N must be a multiple of 8 in 8..=256, not {n}"
+        )));
     }
-    chain(&[spatial(&[4, 1]), local(&[1, n / 8]), local(&[2, 1]), spatial(&[8, 4]), local(&[1, 2])])
+    chain(&[
+        spatial(&[4, 1]),
+        local(&[1, n / 8]),
+        local(&[2, 1]),
+        spatial(&[8, 4]),
+        local(&[1, 2]),
+    ])
 }
 
 /// The register layout of operand `op` of AMD `v_mfma_f32_<shape><dtype>` (64 lanes).
 pub fn mfma(shape: &str, dtype: &str, op: Operand) -> Result<TvLayout> {
     if dtype != "f16" {
-        return Err(LayoutError::Invalid(format!("mfma {shape} takes f16, not `{dtype}`")));
+        return Err(LayoutError::Invalid(format!(
+            "mfma {shape} takes f16, not `{dtype}`"
+        )));
     }
     match (shape, op) {
         // A[i][k]: lane = i + 32 (k/4), item = k % 4.
@@ -138,6 +169,8 @@ pub fn mfma(shape: &str, dtype: &str, op: Operand) -> Result<TvLayout> {
         ("16x16x16", Operand::A) => chain(&[column_spatial(&[16, 4]), local(&[1, 4])]),
         ("16x16x16", Operand::B) => chain(&[spatial(&[4, 16]), local(&[4, 1])]),
         ("16x16x16", Operand::C) => chain(&[spatial(&[4, 16]), local(&[4, 1])]),
-        _ => Err(LayoutError::Invalid(format!("unknown mfma shape `{shape}` (known: 32x32x8, 16x16x16)"))),
+        _ => Err(LayoutError::Invalid(format!(
+            "unknown mfma shape `{shape}` (known: 32x32x8, 16x16x16)"
+        ))),
     }
 }

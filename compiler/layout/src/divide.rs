@@ -27,7 +27,11 @@ impl Tiler {
     pub fn from_shape(shape: &IntTuple) -> Result<Tiler> {
         match shape {
             Int(_) => Ok(Tiler::Layout(Layout::column_major(shape.clone())?)),
-            Tuple(v) => Ok(Tiler::Modes(v.iter().map(|s| Layout::column_major(s.clone())).collect::<Result<_>>()?)),
+            Tuple(v) => Ok(Tiler::Modes(
+                v.iter()
+                    .map(|s| Layout::column_major(s.clone()))
+                    .collect::<Result<_>>()?,
+            )),
         }
     }
 }
@@ -71,7 +75,11 @@ pub(crate) fn by_mode(
             if bs.len() > modes.len() || (a.shape().is_int() && bs.len() > 1) {
                 return Err(LayoutError::Rank {
                     op: name,
-                    reason: format!("tiler {t} has {} modes but layout {a} has rank {}", bs.len(), a.rank()),
+                    reason: format!(
+                        "tiler {t} has {} modes but layout {a} has rank {}",
+                        bs.len(),
+                        a.rank()
+                    ),
                 });
             }
             let mut out = Vec::with_capacity(modes.len());
@@ -99,7 +107,10 @@ pub(crate) fn unzip(l: &Layout, t: &Tiler) -> Result<Layout> {
                     second.push(m);
                 }
             }
-            Ok(Layout::concat(&[Layout::concat(&first), Layout::concat(&second)]))
+            Ok(Layout::concat(&[
+                Layout::concat(&first),
+                Layout::concat(&second),
+            ]))
         }
     }
 }
@@ -146,15 +157,30 @@ mod tests {
     fn doc_examples() {
         let a = Layout::new(tup![4, 2, 3], tup![2, 1, 8]).unwrap();
         let b = Tiler::Layout(Layout::new(Int(4), Int(2)).unwrap());
-        assert_eq!(logical_divide(&a, &b).unwrap().to_string(), "((2,2),(2,3)):((4,1),(2,8))");
+        assert_eq!(
+            logical_divide(&a, &b).unwrap().to_string(),
+            "((2,2),(2,3)):((4,1),(2,8))"
+        );
         let a = Layout::new(tup![9, tup![4, 8]], tup![59, tup![13, 1]]).unwrap();
         let t = Tiler::Modes(vec![
             Layout::new(Int(3), Int(3)).unwrap(),
             Layout::new(tup![2, 4], tup![1, 8]).unwrap(),
         ]);
-        assert_eq!(logical_divide(&a, &t).unwrap().to_string(), "((3,3),((2,4),(2,2))):((177,59),((13,2),(26,1)))");
-        assert_eq!(zipped_divide(&a, &t).unwrap().to_string(), "((3,(2,4)),(3,(2,2))):((177,(13,2)),(59,(26,1)))");
-        assert_eq!(tiled_divide(&a, &t).unwrap().to_string(), "((3,(2,4)),3,(2,2)):((177,(13,2)),59,(26,1))");
-        assert_eq!(flat_divide(&a, &t).unwrap().to_string(), "(3,(2,4),3,(2,2)):(177,(13,2),59,(26,1))");
+        assert_eq!(
+            logical_divide(&a, &t).unwrap().to_string(),
+            "((3,3),((2,4),(2,2))):((177,59),((13,2),(26,1)))"
+        );
+        assert_eq!(
+            zipped_divide(&a, &t).unwrap().to_string(),
+            "((3,(2,4)),(3,(2,2))):((177,(13,2)),(59,(26,1)))"
+        );
+        assert_eq!(
+            tiled_divide(&a, &t).unwrap().to_string(),
+            "((3,(2,4)),3,(2,2)):((177,(13,2)),59,(26,1))"
+        );
+        assert_eq!(
+            flat_divide(&a, &t).unwrap().to_string(),
+            "(3,(2,4),3,(2,2)):(177,(13,2),59,(26,1))"
+        );
     }
 }

@@ -88,7 +88,9 @@ impl IntTuple {
     pub fn product(&self) -> Result<i64> {
         match self {
             Int(v) => Ok(*v),
-            Tuple(v) => v.iter().try_fold(1i64, |acc, x| mul(acc, x.product()?, "product")),
+            Tuple(v) => v
+                .iter()
+                .try_fold(1i64, |acc, x| mul(acc, x.product()?, "product")),
         }
     }
 
@@ -123,7 +125,9 @@ impl IntTuple {
     pub fn congruent(&self, other: &IntTuple) -> bool {
         match (self, other) {
             (Int(_), Int(_)) => true,
-            (Tuple(a), Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.congruent(y)),
+            (Tuple(a), Tuple(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.congruent(y))
+            }
             _ => false,
         }
     }
@@ -133,7 +137,9 @@ impl IntTuple {
     pub fn weakly_congruent(&self, shape: &IntTuple) -> bool {
         match (self, shape) {
             (Int(_), _) => true,
-            (Tuple(a), Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.weakly_congruent(y)),
+            (Tuple(a), Tuple(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.weakly_congruent(y))
+            }
             (Tuple(_), Int(_)) => false,
         }
     }
@@ -215,7 +221,12 @@ impl IntTuple {
                         right: b.to_string(),
                     });
                 }
-                Ok(Tuple(a.iter().zip(bv).map(|(x, y)| x.shape_div(y)).collect::<Result<_>>()?))
+                Ok(Tuple(
+                    a.iter()
+                        .zip(bv)
+                        .map(|(x, y)| x.shape_div(y))
+                        .collect::<Result<_>>()?,
+                ))
             }
             (Tuple(a), Int(_)) => {
                 let mut rest = b.clone();
@@ -310,12 +321,27 @@ mod tests {
 
     #[test]
     fn shape_div_examples() {
-        assert_eq!(tup![3, 6, 2, 8].shape_div(&Int(9)).unwrap(), tup![1, 2, 2, 8]);
+        assert_eq!(
+            tup![3, 6, 2, 8].shape_div(&Int(9)).unwrap(),
+            tup![1, 2, 2, 8]
+        );
         assert!(tup![4, 6].shape_div(&Int(6)).is_err());
-        assert_eq!(tup![3, 6, 2, 8].shape_div(&Int(3)).unwrap(), tup![1, 6, 2, 8]);
-        assert_eq!(tup![3, 6, 2, 8].shape_div(&Int(6)).unwrap(), tup![1, 3, 2, 8]);
-        assert_eq!(tup![3, 6, 2, 8].shape_div(&Int(36)).unwrap(), tup![1, 1, 1, 8]);
-        assert_eq!(tup![3, 6, 2, 8].shape_div(&Int(72)).unwrap(), tup![1, 1, 1, 4]);
+        assert_eq!(
+            tup![3, 6, 2, 8].shape_div(&Int(3)).unwrap(),
+            tup![1, 6, 2, 8]
+        );
+        assert_eq!(
+            tup![3, 6, 2, 8].shape_div(&Int(6)).unwrap(),
+            tup![1, 3, 2, 8]
+        );
+        assert_eq!(
+            tup![3, 6, 2, 8].shape_div(&Int(36)).unwrap(),
+            tup![1, 1, 1, 8]
+        );
+        assert_eq!(
+            tup![3, 6, 2, 8].shape_div(&Int(72)).unwrap(),
+            tup![1, 1, 1, 4]
+        );
     }
 
     #[test]

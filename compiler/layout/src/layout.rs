@@ -69,7 +69,10 @@ impl Layout {
     /// is fastest); CuTe's `make_ordered_layout`. Both are flat tuples of the same rank.
     pub fn ordered(shape: &[i64], order: &[i64]) -> Result<Layout> {
         if shape.len() != order.len() {
-            return Err(LayoutError::Rank { op: "ordered layout", reason: "shape and order differ in rank".into() });
+            return Err(LayoutError::Rank {
+                op: "ordered layout",
+                reason: "shape and order differ in rank".into(),
+            });
         }
         let mut idx: Vec<usize> = (0..shape.len()).collect();
         idx.sort_by_key(|&i| (order[i], i));
@@ -124,13 +127,21 @@ impl Layout {
     pub fn mode(&self, i: usize) -> Result<Layout> {
         match (self.shape.mode(i), self.stride.mode(i)) {
             (Some(s), Some(d)) => Ok(Layout::raw(s.clone(), d.clone())),
-            _ => Err(LayoutError::Rank { op: "mode", reason: format!("mode {i} of a rank-{} layout", self.rank()) }),
+            _ => Err(LayoutError::Rank {
+                op: "mode",
+                reason: format!("mode {i} of a rank-{} layout", self.rank()),
+            }),
         }
     }
 
     /// All top-level modes.
     pub fn modes(&self) -> Vec<Layout> {
-        self.shape.modes().into_iter().zip(self.stride.modes()).map(|(s, d)| Layout::raw(s, d)).collect()
+        self.shape
+            .modes()
+            .into_iter()
+            .zip(self.stride.modes())
+            .map(|(s, d)| Layout::raw(s, d))
+            .collect()
     }
 
     /// Concatenates layouts as the modes of a new layout (CuTe's `make_layout(a, b, ...)`).
@@ -178,7 +189,12 @@ impl Layout {
 
     /// Offsets of all indices `0..size`, in order.
     pub fn image(&self) -> Vec<i64> {
-        let leaves: Vec<(i64, i64)> = self.shape.leaves().into_iter().zip(self.stride.leaves()).collect();
+        let leaves: Vec<(i64, i64)> = self
+            .shape
+            .leaves()
+            .into_iter()
+            .zip(self.stride.leaves())
+            .collect();
         let mut out = vec![0i64];
         for (s, d) in leaves {
             let prev = std::mem::take(&mut out);
@@ -242,9 +258,18 @@ mod tests {
         assert_eq!(l.depth(), 2);
         assert_eq!(l.eval(5).unwrap(), 1 + 2);
         assert_eq!(l.eval_crd(&tup![1, 2]).unwrap(), 1 + 4);
-        assert_eq!(l.image(), (0..16).map(|i| l.eval(i).unwrap()).collect::<Vec<_>>());
-        assert_eq!(Layout::row_major(tup![4, 8]).unwrap().to_string(), "(4,8):(8,1)");
-        assert_eq!(Layout::column_major(tup![4, 8]).unwrap().to_string(), "(4,8):(1,4)");
+        assert_eq!(
+            l.image(),
+            (0..16).map(|i| l.eval(i).unwrap()).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            Layout::row_major(tup![4, 8]).unwrap().to_string(),
+            "(4,8):(8,1)"
+        );
+        assert_eq!(
+            Layout::column_major(tup![4, 8]).unwrap().to_string(),
+            "(4,8):(1,4)"
+        );
         assert!(Layout::new(tup![2, 0], tup![1, 2]).is_err());
         assert!(Layout::new(tup![2, 2], tup![1]).is_err());
     }

@@ -39,7 +39,6 @@ pub mod algebra;
 pub mod atoms;
 pub mod calc;
 
-
 pub mod divide;
 pub mod error;
 pub mod int_tuple;
@@ -53,15 +52,16 @@ pub mod tv_factor;
 mod tv_ops;
 
 pub use algebra::{
-    coalesce, coalesce_modes, coalesce_profile, complement, complement_cosize, complement_shape, composition, filter,
-    left_inverse, right_inverse,
+    coalesce, coalesce_modes, coalesce_profile, complement, complement_cosize, complement_shape,
+    composition, filter, left_inverse, right_inverse,
 };
 pub use divide::{flat_divide, logical_divide, tiled_divide, zipped_divide, Tiler};
 pub use error::{LayoutError, Result};
 pub use int_tuple::IntTuple;
 pub use layout::Layout;
 pub use product::{
-    blocked_product, flat_product, logical_product, raked_product, tile_to_shape, tiled_product, zipped_product,
+    blocked_product, flat_product, logical_product, raked_product, tile_to_shape, tiled_product,
+    zipped_product,
 };
 pub use swizzle::{Swizzle, SwizzledLayout};
 pub use tv::TvLayout;

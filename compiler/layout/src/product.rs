@@ -54,11 +54,23 @@ fn zip_product(a: &Layout, b: &Layout, raked: bool) -> Result<Layout> {
     let modes: Vec<Layout> = (0..r)
         .map(|i| {
             let (x, y) = (mode_or_self(&m0, i, r)?, mode_or_self(&m1, i, r)?);
-            Ok(if raked { Layout::concat(&[y, x]) } else { Layout::concat(&[x, y]) })
+            Ok(if raked {
+                Layout::concat(&[y, x])
+            } else {
+                Layout::concat(&[x, y])
+            })
         })
         .collect::<Result<_>>()?;
-    let zipped = if r == 1 { modes[0].clone() } else { Layout::concat(&modes) };
-    let profile = if r == 1 { IntTuple::Int(1) } else { Tuple(vec![IntTuple::Int(1); r]) };
+    let zipped = if r == 1 {
+        modes[0].clone()
+    } else {
+        Layout::concat(&modes)
+    };
+    let profile = if r == 1 {
+        IntTuple::Int(1)
+    } else {
+        Tuple(vec![IntTuple::Int(1); r])
+    };
     coalesce_profile(&zipped, &profile)
 }
 
@@ -89,7 +101,10 @@ pub fn tile_to_shape(block: &Layout, target: &[i64], order: Option<&[i64]>) -> R
     if block.rank() > r {
         return Err(LayoutError::Rank {
             op: "tile_to_shape",
-            reason: format!("layout {block} has rank {} > rank {r} of the target shape", block.rank()),
+            reason: format!(
+                "layout {block} has rank {} > rank {r} of the target shape",
+                block.rank()
+            ),
         });
     }
     let padded = block.pad_to_rank(r);
@@ -120,24 +135,58 @@ mod tests {
     fn doc_examples() {
         let a = Layout::new(tup![2, 2], tup![4, 1]).unwrap();
         let b = Layout::new(Int(6), Int(1)).unwrap();
-        assert_eq!(logical_product(&a, &Tiler::Layout(b)).unwrap().to_string(), "((2,2),(2,3)):((4,1),(2,8))");
+        assert_eq!(
+            logical_product(&a, &Tiler::Layout(b)).unwrap().to_string(),
+            "((2,2),(2,3)):((4,1),(2,8))"
+        );
         let a = Layout::new(tup![2, 2], tup![1, 2]).unwrap();
         let b = Layout::new(tup![3, 4], tup![4, 1]).unwrap();
         let t = Tiler::Layout(b.clone());
-        assert_eq!(logical_product(&a, &t).unwrap().to_string(), "((2,2),(3,4)):((1,2),(16,4))");
-        assert_eq!(tiled_product(&a, &t).unwrap().to_string(), "((2,2),3,4):((1,2),16,4)");
-        assert_eq!(blocked_product(&a, &b).unwrap().to_string(), "((2,3),8):((1,16),2)");
-        assert_eq!(raked_product(&a, &b).unwrap().to_string(), "((3,2),(4,2)):((16,1),(4,2))");
+        assert_eq!(
+            logical_product(&a, &t).unwrap().to_string(),
+            "((2,2),(3,4)):((1,2),(16,4))"
+        );
+        assert_eq!(
+            tiled_product(&a, &t).unwrap().to_string(),
+            "((2,2),3,4):((1,2),16,4)"
+        );
+        assert_eq!(
+            blocked_product(&a, &b).unwrap().to_string(),
+            "((2,3),8):((1,16),2)"
+        );
+        assert_eq!(
+            raked_product(&a, &b).unwrap().to_string(),
+            "((3,2),(4,2)):((16,1),(4,2))"
+        );
         let a = Layout::new(tup![2, 5], tup![5, 1]).unwrap();
         let b = Layout::new(tup![3, 4], tup![1, 3]).unwrap();
-        assert_eq!(blocked_product(&a, &b).unwrap().to_string(), "(6,(5,4)):(5,(1,30))");
-        assert_eq!(raked_product(&a, &b).unwrap().to_string(), "((3,2),(4,5)):((10,5),(30,1))");
-        let t = Tiler::Modes(vec![Layout::new(Int(3), Int(1)).unwrap(), Layout::new(Int(4), Int(1)).unwrap()]);
+        assert_eq!(
+            blocked_product(&a, &b).unwrap().to_string(),
+            "(6,(5,4)):(5,(1,30))"
+        );
+        assert_eq!(
+            raked_product(&a, &b).unwrap().to_string(),
+            "((3,2),(4,5)):((10,5),(30,1))"
+        );
+        let t = Tiler::Modes(vec![
+            Layout::new(Int(3), Int(1)).unwrap(),
+            Layout::new(Int(4), Int(1)).unwrap(),
+        ]);
         let a = Layout::new(tup![2, 2], tup![1, 2]).unwrap();
-        assert_eq!(logical_product(&a, &t).unwrap().to_string(), "((2,3),(2,(2,2))):((1,2),(2,(1,4)))");
-        assert_eq!(zipped_product(&a, &t).unwrap().to_string(), "((2,2),(3,(2,2))):((1,2),(2,(1,4)))");
-        assert_eq!(tiled_product(&a, &t).unwrap().to_string(), "((2,2),3,(2,2)):((1,2),2,(1,4))");
-        let tts = tile_to_shape(&Layout::new(tup![2, 2], tup![1, 2]).unwrap(), &[4, 6], None).unwrap();
+        assert_eq!(
+            logical_product(&a, &t).unwrap().to_string(),
+            "((2,3),(2,(2,2))):((1,2),(2,(1,4)))"
+        );
+        assert_eq!(
+            zipped_product(&a, &t).unwrap().to_string(),
+            "((2,2),(3,(2,2))):((1,2),(2,(1,4)))"
+        );
+        assert_eq!(
+            tiled_product(&a, &t).unwrap().to_string(),
+            "((2,2),3,(2,2)):((1,2),2,(1,4))"
+        );
+        let tts =
+            tile_to_shape(&Layout::new(tup![2, 2], tup![1, 2]).unwrap(), &[4, 6], None).unwrap();
         assert_eq!(tts.to_string(), "((2,2),(2,3)):((1,4),(2,8))");
     }
 }

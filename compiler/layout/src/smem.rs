@@ -41,7 +41,11 @@ impl SmemLayout {
     /// The element offset of a coordinate (one integer per top-level mode).
     pub fn offset(&self, coord: &[i64]) -> Result<i64> {
         let crd = IntTuple::Tuple(coord.iter().map(|&c| IntTuple::Int(c)).collect());
-        let crd = if coord.len() == 1 { IntTuple::Int(coord[0]) } else { crd };
+        let crd = if coord.len() == 1 {
+            IntTuple::Int(coord[0])
+        } else {
+            crd
+        };
         match self {
             SmemLayout::Plain(l) => l.eval_crd(&crd),
             SmemLayout::Swizzled(s) => s.eval_crd(&crd),
@@ -84,16 +88,29 @@ pub struct WarpAccess {
 impl WarpAccess {
     /// A vectorised load/store: lane `i` accesses `vec_elems` elements from `lane_coords[i]`.
     /// Lanes are grouped into phases of 128 bytes (32, 16 or 8 lanes for 4, 8 or 16 bytes).
-    pub fn vectorized(lane_coords: &[Vec<i64>], vec_elems: i64, elem_bits: i64) -> Result<WarpAccess> {
+    pub fn vectorized(
+        lane_coords: &[Vec<i64>],
+        vec_elems: i64,
+        elem_bits: i64,
+    ) -> Result<WarpAccess> {
         check_bits(elem_bits)?;
         if !(1..=64).contains(&vec_elems) {
-            return Err(LayoutError::Invalid(format!("a lane accesses 1 to 64 elements, not {vec_elems}")));
+            return Err(LayoutError::Invalid(format!(
+                "a lane accesses 1 to 64 elements, not {vec_elems}"
+            )));
         }
         let bytes = ceil_div(vec_elems * elem_bits, 8).max(1);
         let per_phase = (PHASE_BYTES / bytes).clamp(1, 32) as usize;
         let phases = lane_coords
             .chunks(per_phase)
-            .map(|c| c.iter().map(|coord| Access { coord: coord.clone(), elems: vec_elems }).collect())
+            .map(|c| {
+                c.iter()
+                    .map(|coord| Access {
+                        coord: coord.clone(),
+                        elems: vec_elems,
+                    })
+                    .collect()
+            })
             .collect();
         Ok(WarpAccess { phases })
     }
@@ -103,12 +120,22 @@ impl WarpAccess {
     pub fn ldmatrix(origins: &[[i64; 2]], elem_bits: i64) -> Result<WarpAccess> {
         check_bits(elem_bits)?;
         if ![1, 2, 4].contains(&origins.len()) {
-            return Err(LayoutError::Invalid(format!("ldmatrix moves 1, 2 or 4 matrices, not {}", origins.len())));
+            return Err(LayoutError::Invalid(format!(
+                "ldmatrix moves 1, 2 or 4 matrices, not {}",
+                origins.len()
+            )));
         }
         let elems = 128 / elem_bits;
         let phases = origins
             .iter()
-            .map(|o| (0..8).map(|r| Access { coord: vec![o[0] + r, o[1]], elems }).collect())
+            .map(|o| {
+                (0..8)
+                    .map(|r| Access {
+                        coord: vec![o[0] + r, o[1]],
+                        elems,
+                    })
+                    .collect()
+            })
             .collect();
         Ok(WarpAccess { phases })
     }
@@ -118,9 +145,15 @@ impl WarpAccess {
     /// along the last dimension), one instruction per slot group and per warp of 32 threads.
     pub fn from_tv(tv: &TvLayout, vec: i64, elem_bits: i64) -> Result<Vec<WarpAccess>> {
         if vec < 1 || tv.num_values() % vec != 0 {
-            return Err(LayoutError::Invalid(format!("vector width {vec} does not divide {} slots", tv.num_values())));
+            return Err(LayoutError::Invalid(format!(
+                "vector width {vec} does not divide {} slots",
+                tv.num_values()
+            )));
         }
-        let last = tv.rank().checked_sub(1).ok_or_else(|| LayoutError::Invalid("rank-0 tile".into()))?;
+        let last = tv
+            .rank()
+            .checked_sub(1)
+            .ok_or_else(|| LayoutError::Invalid("rank-0 tile".into()))?;
         let mut out = Vec::new();
         for warp in 0..ceil_div(tv.num_threads(), 32) {
             for c in 0..tv.num_values() / vec {
@@ -157,13 +190,17 @@ pub const MAX_TILE: i64 = 1 << 24;
 fn check_tile(elems: Option<i64>) -> Result<()> {
     match elems {
         Some(n) if (1..=MAX_TILE).contains(&n) => Ok(()),
-        _ => Err(LayoutError::Invalid(format!("tiles of 1 to {MAX_TILE} elements can be analysed"))),
+        _ => Err(LayoutError::Invalid(format!(
+            "tiles of 1 to {MAX_TILE} elements can be analysed"
+        ))),
     }
 }
 
 fn check_bits(elem_bits: i64) -> Result<()> {
     if ![1, 2, 4, 8, 16, 32, 64, 128].contains(&elem_bits) {
-        return Err(LayoutError::Invalid(format!("element width must be a power of two up to 128 bits, not {elem_bits}")));
+        return Err(LayoutError::Invalid(format!(
+            "element width must be a power of two up to 128 bits, not {elem_bits}"
+        )));
     }
     Ok(())
 }
@@ -197,13 +234,19 @@ impl ConflictReport {
 /// Counts the wavefronts of one warp access on `smem` with elements of `elem_bits` bits.
 pub fn analyze(smem: &SmemLayout, elem_bits: i64, access: &WarpAccess) -> Result<ConflictReport> {
     check_bits(elem_bits)?;
-    let mut rep = ConflictReport { vectors_intact: true, ..Default::default() };
+    let mut rep = ConflictReport {
+        vectors_intact: true,
+        ..Default::default()
+    };
     for phase in &access.phases {
         let mut banks: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
         let mut words = BTreeSet::new();
         for a in phase {
             let mut coord = a.coord.clone();
-            let last = coord.len().checked_sub(1).ok_or_else(|| LayoutError::Invalid("empty coordinate".into()))?;
+            let last = coord
+                .len()
+                .checked_sub(1)
+                .ok_or_else(|| LayoutError::Invalid("empty coordinate".into()))?;
             let mut first = 0;
             for k in 0..a.elems {
                 coord[last] = a.coord[last] + k;
@@ -216,13 +259,23 @@ pub fn analyze(smem: &SmemLayout, elem_bits: i64, access: &WarpAccess) -> Result
                 } else if off != first + k {
                     rep.vectors_intact = false;
                 }
-                let word = off.checked_mul(elem_bits).ok_or(LayoutError::Overflow("bank analysis"))? / (8 * BANK_BYTES);
-                banks.entry(word.rem_euclid(BANKS)).or_default().insert(word);
+                let word = off
+                    .checked_mul(elem_bits)
+                    .ok_or(LayoutError::Overflow("bank analysis"))?
+                    / (8 * BANK_BYTES);
+                banks
+                    .entry(word.rem_euclid(BANKS))
+                    .or_default()
+                    .insert(word);
                 words.insert(word);
             }
         }
         let w = banks.values().map(|s| s.len() as i64).max().unwrap_or(0);
-        let ideal = if words.is_empty() { 0 } else { ceil_div(words.len() as i64, BANKS) };
+        let ideal = if words.is_empty() {
+            0
+        } else {
+            ceil_div(words.len() as i64, BANKS)
+        };
         rep.wavefronts += w;
         rep.ideal += ideal;
         rep.conflicts += w - ideal;
@@ -232,8 +285,15 @@ pub fn analyze(smem: &SmemLayout, elem_bits: i64, access: &WarpAccess) -> Result
 }
 
 /// Sums [`analyze`] over several warp accesses.
-pub fn analyze_all(smem: &SmemLayout, elem_bits: i64, accesses: &[WarpAccess]) -> Result<ConflictReport> {
-    let mut total = ConflictReport { vectors_intact: true, ..Default::default() };
+pub fn analyze_all(
+    smem: &SmemLayout,
+    elem_bits: i64,
+    accesses: &[WarpAccess],
+) -> Result<ConflictReport> {
+    let mut total = ConflictReport {
+        vectors_intact: true,
+        ..Default::default()
+    };
     for a in accesses {
         total.add(analyze(smem, elem_bits, a)?);
     }
@@ -265,25 +325,40 @@ pub enum AccessPattern {
 }
 
 /// The warp accesses of `pattern` on a `rows × cols` tile of `elem_bits`-bit elements.
-pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPattern) -> Result<Vec<WarpAccess>> {
+pub fn pattern_accesses(
+    rows: i64,
+    cols: i64,
+    elem_bits: i64,
+    pattern: &AccessPattern,
+) -> Result<Vec<WarpAccess>> {
     check_bits(elem_bits)?;
     check_tile(rows.checked_mul(cols).filter(|_| rows >= 1 && cols >= 1))?;
     match pattern {
         AccessPattern::RowVector { bytes } => {
             if !(1..=16).contains(bytes) {
-                return Err(LayoutError::Invalid(format!("vector stores move 1 to 16 bytes per lane, not {bytes}")));
+                return Err(LayoutError::Invalid(format!(
+                    "vector stores move 1 to 16 bytes per lane, not {bytes}"
+                )));
             }
             let elems = (bytes * 8) / elem_bits;
             if elems < 1 || (bytes * 8) % elem_bits != 0 || cols % elems != 0 {
-                return Err(LayoutError::Invalid(format!("{bytes}-byte vectors do not tile rows of {cols} elements")));
+                return Err(LayoutError::Invalid(format!(
+                    "{bytes}-byte vectors do not tile rows of {cols} elements"
+                )));
             }
-            let chunks: Vec<Vec<i64>> =
-                (0..rows).flat_map(|r| (0..cols / elems).map(move |c| vec![r, c * elems])).collect();
-            chunks.chunks(32).map(|lanes| WarpAccess::vectorized(lanes, elems, elem_bits)).collect()
+            let chunks: Vec<Vec<i64>> = (0..rows)
+                .flat_map(|r| (0..cols / elems).map(move |c| vec![r, c * elems]))
+                .collect();
+            chunks
+                .chunks(32)
+                .map(|lanes| WarpAccess::vectorized(lanes, elems, elem_bits))
+                .collect()
         }
         AccessPattern::Ldmatrix { count } => {
             if ![1, 2, 4].contains(count) {
-                return Err(LayoutError::Invalid(format!("ldmatrix moves 1, 2 or 4 matrices, not {count}")));
+                return Err(LayoutError::Invalid(format!(
+                    "ldmatrix moves 1, 2 or 4 matrices, not {count}"
+                )));
             }
             let elems = 128 / elem_bits;
             if rows % (8 * *count as i64) != 0 || cols % elems != 0 {
@@ -295,8 +370,9 @@ pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPa
             let mut out = Vec::new();
             for c in 0..cols / elems {
                 for r in 0..rows / (8 * *count as i64) {
-                    let origins: Vec<[i64; 2]> =
-                        (0..*count as i64).map(|j| [(r * *count as i64 + j) * 8, c * elems]).collect();
+                    let origins: Vec<[i64; 2]> = (0..*count as i64)
+                        .map(|j| [(r * *count as i64 + j) * 8, c * elems])
+                        .collect();
                     out.push(WarpAccess::ldmatrix(&origins, elem_bits)?);
                 }
             }
@@ -304,7 +380,9 @@ pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPa
         }
         AccessPattern::Registers { layout, vec } => {
             if layout.shape() != [rows, cols] {
-                return Err(LayoutError::Invalid(format!("register layout {layout} does not cover {rows} x {cols}")));
+                return Err(LayoutError::Invalid(format!(
+                    "register layout {layout} does not cover {rows} x {cols}"
+                )));
             }
             WarpAccess::from_tv(layout, *vec, elem_bits)
         }
@@ -314,7 +392,11 @@ pub fn pattern_accesses(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPa
 /// Finds the smallest swizzle (by `B`, then `M`, then `S`) that makes `accesses` on
 /// `Sw ∘ base` conflict-free while keeping vectors contiguous and the footprint of `base`.
 /// Returns `None` if no `Sw<B,M,S>` with `B ≤ 5`, `M ≤ 8`, `S ≤ 12` does.
-pub fn choose_swizzle_for(base: &Layout, elem_bits: i64, accesses: &[WarpAccess]) -> Result<Option<(Swizzle, ConflictReport)>> {
+pub fn choose_swizzle_for(
+    base: &Layout,
+    elem_bits: i64,
+    accesses: &[WarpAccess],
+) -> Result<Option<(Swizzle, ConflictReport)>> {
     check_tile(Some(base.size()))?;
     let mut footprint = base.image();
     footprint.sort_unstable();
@@ -343,7 +425,12 @@ pub fn choose_swizzle_for(base: &Layout, elem_bits: i64, accesses: &[WarpAccess]
 }
 
 /// [`choose_swizzle_for`] on the row-major `rows × cols` tile accessed by `pattern`.
-pub fn choose_swizzle(rows: i64, cols: i64, elem_bits: i64, pattern: &AccessPattern) -> Result<Option<(Swizzle, ConflictReport)>> {
+pub fn choose_swizzle(
+    rows: i64,
+    cols: i64,
+    elem_bits: i64,
+    pattern: &AccessPattern,
+) -> Result<Option<(Swizzle, ConflictReport)>> {
     let base = Layout::row_major(IntTuple::from(vec![rows, cols]))?;
     let acc = pattern_accesses(rows, cols, elem_bits, pattern)?;
     choose_swizzle_for(&base, elem_bits, &acc)

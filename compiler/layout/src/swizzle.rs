@@ -35,7 +35,11 @@ impl Swizzle {
         if b + m + s.abs() > 62 {
             return bad("bits out of range");
         }
-        Ok(Swizzle { b: b as u32, m: m as u32, s: s as i32 })
+        Ok(Swizzle {
+            b: b as u32,
+            m: m as u32,
+            s: s as i32,
+        })
     }
 
     /// The identity swizzle `Sw<0,0,0>`.
@@ -60,7 +64,11 @@ impl Swizzle {
     /// Applies the swizzle to an offset.
     pub fn apply(&self, offset: i64) -> i64 {
         let y = offset & self.yyy_mask();
-        let shifted = if self.s >= 0 { y >> self.s } else { y << (-self.s) };
+        let shifted = if self.s >= 0 {
+            y >> self.s
+        } else {
+            y << (-self.s)
+        };
         offset ^ shifted
     }
 
@@ -121,12 +129,19 @@ impl SwizzledLayout {
 
     /// Swizzled offsets of `0..size`.
     pub fn image(&self) -> Vec<i64> {
-        self.layout.image().into_iter().map(|o| self.swizzle.apply(o)).collect()
+        self.layout
+            .image()
+            .into_iter()
+            .map(|o| self.swizzle.apply(o))
+            .collect()
     }
 
     /// `(Sw ∘ L) ∘ B = Sw ∘ (L ∘ B)`: composing on the right keeps the swizzle outermost.
     pub fn compose(&self, b: &Layout) -> Result<SwizzledLayout> {
-        Ok(SwizzledLayout::new(self.swizzle, composition(&self.layout, b)?))
+        Ok(SwizzledLayout::new(
+            self.swizzle,
+            composition(&self.layout, b)?,
+        ))
     }
 }
 

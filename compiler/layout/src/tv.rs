@@ -46,12 +46,20 @@ pub struct Mode {
 impl Mode {
     /// A mode stepping dimension `dim`.
     pub fn along(extent: i64, dim: usize, stride: i64) -> Mode {
-        Mode { extent, dim: Some(dim), stride }
+        Mode {
+            extent,
+            dim: Some(dim),
+            stride,
+        }
     }
 
     /// A replication mode.
     pub fn replicate(extent: i64) -> Mode {
-        Mode { extent, dim: None, stride: 0 }
+        Mode {
+            extent,
+            dim: None,
+            stride: 0,
+        }
     }
 }
 
@@ -64,7 +72,11 @@ pub struct TvLayout {
 }
 
 fn order_modes(shape: &[i64], row_major: bool) -> Vec<Mode> {
-    let mut modes: Vec<Mode> = shape.iter().enumerate().map(|(d, &n)| Mode::along(n, d, 1)).collect();
+    let mut modes: Vec<Mode> = shape
+        .iter()
+        .enumerate()
+        .map(|(d, &n)| Mode::along(n, d, 1))
+        .collect();
     if row_major {
         modes.reverse();
     }
@@ -81,8 +93,13 @@ impl TvLayout {
                 return Err(LayoutError::NonPositiveExtent(n));
             }
         }
-        shape.iter().try_fold(1i64, |a, &n| mul(a, n, "register layout"))?;
-        threads.iter().chain(&values).try_fold(1i64, |a, m| mul(a, m.extent.max(1), "register layout"))?;
+        shape
+            .iter()
+            .try_fold(1i64, |a, &n| mul(a, n, "register layout"))?;
+        threads
+            .iter()
+            .chain(&values)
+            .try_fold(1i64, |a, m| mul(a, m.extent.max(1), "register layout"))?;
         let all = threads.iter().chain(&values);
         let mut per_dim: Vec<Vec<(i64, i64)>> = vec![Vec::new(); shape.len()];
         for m in all {
@@ -106,7 +123,9 @@ impl TvLayout {
             }
         }
         if values.iter().any(|m| m.dim.is_none() && m.extent > 1) {
-            return Err(LayoutError::Invalid("a thread cannot hold the same element in two slots".into()));
+            return Err(LayoutError::Invalid(
+                "a thread cannot hold the same element in two slots".into(),
+            ));
         }
         for (d, modes) in per_dim.iter_mut().enumerate() {
             modes.sort_unstable();
@@ -127,7 +146,11 @@ impl TvLayout {
                 )));
             }
         }
-        Ok(TvLayout { shape, threads: canonical(&threads), values: canonical(&values) })
+        Ok(TvLayout {
+            shape,
+            threads: canonical(&threads),
+            values: canonical(&values),
+        })
     }
 
     /// The logical tile shape.
@@ -167,7 +190,11 @@ impl TvLayout {
 
     /// How many threads hold each element.
     pub fn replication(&self) -> i64 {
-        self.threads.iter().filter(|m| m.dim.is_none()).map(|m| m.extent).product()
+        self.threads
+            .iter()
+            .filter(|m| m.dim.is_none())
+            .map(|m| m.extent)
+            .product()
     }
 
     /// The coordinate held by `thread` in slot `value`.
@@ -199,7 +226,12 @@ impl TvLayout {
 
     /// All `(thread, value)` pairs holding `coord`, sorted by thread.
     pub fn holders(&self, coord: &[i64]) -> Result<Vec<(i64, i64)>> {
-        if coord.len() != self.rank() || coord.iter().zip(&self.shape).any(|(&c, &n)| !(0..n).contains(&c)) {
+        if coord.len() != self.rank()
+            || coord
+                .iter()
+                .zip(&self.shape)
+                .any(|(&c, &n)| !(0..n).contains(&c))
+        {
             return Err(LayoutError::OutOfDomain(format!(
                 "coordinate {coord:?} outside the tile {:?}",
                 self.shape
@@ -225,7 +257,10 @@ impl TvLayout {
             Some((s, *m))
         }) {
             if m.1.dim.is_none() {
-                threads = threads.iter().flat_map(|&t| (0..m.1.extent).map(move |k| t + k * m.0)).collect();
+                threads = threads
+                    .iter()
+                    .flat_map(|&t| (0..m.1.extent).map(move |k| t + k * m.0))
+                    .collect();
             }
         }
         threads.sort_unstable();
@@ -237,8 +272,10 @@ impl TvLayout {
     pub fn to_layout(&self) -> Layout {
         let rs = row_strides(&self.shape);
         let part = |modes: &[Mode]| {
-            let lv: Vec<(i64, i64)> =
-                modes.iter().map(|m| (m.extent, m.dim.map_or(0, |d| m.stride * rs[d]))).collect();
+            let lv: Vec<(i64, i64)> = modes
+                .iter()
+                .map(|m| (m.extent, m.dim.map_or(0, |d| m.stride * rs[d])))
+                .collect();
             from_leaves(&lv)
         };
         Layout::concat(&[part(&self.threads), part(&self.values)])
@@ -254,7 +291,9 @@ impl TvLayout {
             });
         }
         let rs = row_strides(shape);
-        let size: i64 = shape.iter().try_fold(1i64, |a, &b| mul(a, b, "register layout"))?;
+        let size: i64 = shape
+            .iter()
+            .try_fold(1i64, |a, &b| mul(a, b, "register layout"))?;
         let mut lists = Vec::new();
         for k in 0..2 {
             let mut out = Vec::new();
@@ -304,7 +343,14 @@ pub(crate) fn row_strides(shape: &[i64]) -> Vec<i64> {
     rs
 }
 
-fn split_linear(e: i64, s: i64, shape: &[i64], rs: &[i64], size: i64, out: &mut Vec<Mode>) -> Result<()> {
+fn split_linear(
+    e: i64,
+    s: i64,
+    shape: &[i64],
+    rs: &[i64],
+    size: i64,
+    out: &mut Vec<Mode>,
+) -> Result<()> {
     if e == 1 {
         return Ok(());
     }
@@ -312,11 +358,17 @@ fn split_linear(e: i64, s: i64, shape: &[i64], rs: &[i64], size: i64, out: &mut 
         out.push(Mode::replicate(e));
         return Ok(());
     }
-    let bad = || LayoutError::Invalid(format!("a mode {e}:{s} does not fit the dimensions of tile {shape:?}"));
+    let bad = || {
+        LayoutError::Invalid(format!(
+            "a mode {e}:{s} does not fit the dimensions of tile {shape:?}"
+        ))
+    };
     if s < 0 || s >= size {
         return Err(bad());
     }
-    let d = (0..shape.len()).find(|&d| s >= rs[d] && s % rs[d] == 0 && s / rs[d] < shape[d]).ok_or_else(bad)?;
+    let d = (0..shape.len())
+        .find(|&d| s >= rs[d] && s % rs[d] == 0 && s / rs[d] < shape[d])
+        .ok_or_else(bad)?;
     let dstride = s / rs[d];
     let cap = shape[d] / dstride;
     if e <= cap || d == 0 {
@@ -337,10 +389,18 @@ pub(crate) fn canonical(modes: &[Mode]) -> Vec<Mode> {
         if m.extent == 1 {
             continue;
         }
-        let m = if m.dim.is_none() { Mode::replicate(m.extent) } else { m };
+        let m = if m.dim.is_none() {
+            Mode::replicate(m.extent)
+        } else {
+            m
+        };
         match out.last_mut() {
             Some(last) if last.dim.is_none() && m.dim.is_none() => last.extent *= m.extent,
-            Some(last) if last.dim.is_some() && last.dim == m.dim && last.stride * last.extent == m.stride => {
+            Some(last)
+                if last.dim.is_some()
+                    && last.dim == m.dim
+                    && last.stride * last.extent == m.stride =>
+            {
                 last.extent *= m.extent
             }
             _ => out.push(m),

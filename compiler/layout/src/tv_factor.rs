@@ -51,7 +51,10 @@ impl fmt::Display for Factor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let args = match self {
             Factor::Replicate(k) => k.to_string(),
-            Factor::Local(s) | Factor::ColumnLocal(s) | Factor::Spatial(s) | Factor::ColumnSpatial(s) => {
+            Factor::Local(s)
+            | Factor::ColumnLocal(s)
+            | Factor::Spatial(s)
+            | Factor::ColumnSpatial(s) => {
                 s.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
             }
         };
@@ -61,7 +64,11 @@ impl fmt::Display for Factor {
 
 /// Formats factors as a method chain: `spatial(8,4).local(1,2)`.
 pub fn chain_string(factors: &[Factor]) -> String {
-    factors.iter().map(Factor::to_string).collect::<Vec<_>>().join(".")
+    factors
+        .iter()
+        .map(Factor::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Candidate primitives for the innermost factor from the runs of stride-1 modes.
@@ -93,10 +100,18 @@ fn candidates(modes: &[Mode], rank: usize, threads: bool) -> Vec<Factor> {
         let row = dims.windows(2).all(|w| w[0] > w[1]);
         let col = dims.windows(2).all(|w| w[0] < w[1]);
         if row {
-            out.push(if threads { Factor::Spatial(shape.clone()) } else { Factor::Local(shape.clone()) });
+            out.push(if threads {
+                Factor::Spatial(shape.clone())
+            } else {
+                Factor::Local(shape.clone())
+            });
         }
         if col && len > 1 {
-            out.push(if threads { Factor::ColumnSpatial(shape) } else { Factor::ColumnLocal(shape) });
+            out.push(if threads {
+                Factor::ColumnSpatial(shape)
+            } else {
+                Factor::ColumnLocal(shape)
+            });
         }
     }
     out

@@ -12,16 +12,26 @@ use crate::error::{mul, LayoutError, Result};
 use crate::tv::{self, canonical, Mode, TvLayout};
 
 fn not_divisible(a: &TvLayout, b: &TvLayout, why: String) -> LayoutError {
-    LayoutError::NotDivisible { op: "register layout division", reason: format!("{a} by {b}: {why}") }
+    LayoutError::NotDivisible {
+        op: "register layout division",
+        reason: format!("{a} by {b}: {why}"),
+    }
 }
 
 /// Pads a shape with leading 1s (dimensions renumbered) up to rank `r`.
 fn lift(l: &TvLayout, r: usize) -> TvLayout {
     let k = r - l.rank();
-    let shift = |m: &Mode| Mode { dim: m.dim.map(|d| d + k), ..*m };
+    let shift = |m: &Mode| Mode {
+        dim: m.dim.map(|d| d + k),
+        ..*m
+    };
     let mut shape = vec![1i64; k];
     shape.extend(&l.shape);
-    TvLayout { shape, threads: l.threads.iter().map(shift).collect(), values: l.values.iter().map(shift).collect() }
+    TvLayout {
+        shape,
+        threads: l.threads.iter().map(shift).collect(),
+        values: l.values.iter().map(shift).collect(),
+    }
 }
 
 /// Splits an (innermost-first) mode list into an inner part of total extent `k` and the rest.
@@ -41,7 +51,11 @@ fn split_at_extent(modes: &[Mode], k: i64) -> Option<(Vec<Mode>, Vec<Mode>)> {
             }
             inner.push(Mode { extent: want, ..m });
             let stride = if m.dim.is_some() { m.stride * want } else { 0 };
-            outer.push(Mode { extent: m.extent / want, stride, ..m });
+            outer.push(Mode {
+                extent: m.extent / want,
+                stride,
+                ..m
+            });
             acc = k;
         }
     }
@@ -51,7 +65,14 @@ fn split_at_extent(modes: &[Mode], k: i64) -> Option<(Vec<Mode>, Vec<Mode>)> {
 fn scale(modes: &[Mode], by: &[i64]) -> Result<Vec<Mode>> {
     modes
         .iter()
-        .map(|m| Ok(Mode { stride: m.dim.map_or(Ok(0), |d| mul(m.stride, by[d], "register layout"))?, ..*m }))
+        .map(|m| {
+            Ok(Mode {
+                stride: m
+                    .dim
+                    .map_or(Ok(0), |d| mul(m.stride, by[d], "register layout"))?,
+                ..*m
+            })
+        })
         .collect()
 }
 
@@ -60,7 +81,10 @@ fn unscale(modes: &[Mode], by: &[i64]) -> Option<Vec<Mode>> {
         .iter()
         .map(|m| match m.dim {
             None => Some(*m),
-            Some(d) => (m.stride % by[d] == 0).then(|| Mode { stride: m.stride / by[d], ..*m }),
+            Some(d) => (m.stride % by[d] == 0).then(|| Mode {
+                stride: m.stride / by[d],
+                ..*m
+            }),
         })
         .collect()
 }
@@ -72,12 +96,20 @@ impl TvLayout {
     pub fn product(&self, inner: &TvLayout) -> Result<TvLayout> {
         let r = self.rank().max(inner.rank());
         let (a, b) = (lift(self, r), lift(inner, r));
-        let shape = a.shape.iter().zip(&b.shape).map(|(x, y)| mul(*x, *y, "register layout")).collect::<Result<_>>()?;
+        let shape = a
+            .shape
+            .iter()
+            .zip(&b.shape)
+            .map(|(x, y)| mul(*x, *y, "register layout"))
+            .collect::<Result<_>>()?;
         let mut threads = b.threads.clone();
         threads.extend(scale(&a.threads, &b.shape)?);
         let mut values = b.values.clone();
         values.extend(scale(&a.values, &b.shape)?);
-        let t = threads.iter().chain(&values).try_fold(1i64, |acc, m| mul(acc, m.extent, "register layout"))?;
+        let t = threads
+            .iter()
+            .chain(&values)
+            .try_fold(1i64, |acc, m| mul(acc, m.extent, "register layout"))?;
         let _ = t;
         TvLayout::new(shape, threads, values)
     }
@@ -109,13 +141,21 @@ impl TvLayout {
 
     fn aligned_shape(&self, b: &TvLayout) -> Result<(TvLayout, Vec<i64>)> {
         if b.rank() > self.rank() {
-            return Err(not_divisible(self, b, "the divisor has a larger rank".into()));
+            return Err(not_divisible(
+                self,
+                b,
+                "the divisor has a larger rank".into(),
+            ));
         }
         let b = lift(b, self.rank());
         let mut q = Vec::with_capacity(self.rank());
         for (x, y) in self.shape.iter().zip(&b.shape) {
             if x % y != 0 {
-                return Err(not_divisible(self, &b, format!("tile extent {x} is not a multiple of {y}")));
+                return Err(not_divisible(
+                    self,
+                    &b,
+                    format!("tile extent {x} is not a multiple of {y}"),
+                ));
             }
             q.push(x / y);
         }
@@ -126,11 +166,16 @@ impl TvLayout {
     pub fn div_right(&self, b: &TvLayout) -> Result<TvLayout> {
         let (bl, qshape) = self.aligned_shape(b)?;
         let err = |why: &str| not_divisible(self, b, why.to_string());
-        let (_, t_out) = split_at_extent(&self.threads, b.num_threads()).ok_or_else(|| err("thread counts do not split"))?;
-        let (_, v_out) = split_at_extent(&self.values, b.num_values()).ok_or_else(|| err("value counts do not split"))?;
-        let t = unscale(&t_out, &bl.shape).ok_or_else(|| err("outer threads are not aligned to the divisor's tile"))?;
-        let v = unscale(&v_out, &bl.shape).ok_or_else(|| err("outer values are not aligned to the divisor's tile"))?;
-        let c = TvLayout::new(qshape, t, v).map_err(|_| err("the quotient is not a register layout"))?;
+        let (_, t_out) = split_at_extent(&self.threads, b.num_threads())
+            .ok_or_else(|| err("thread counts do not split"))?;
+        let (_, v_out) = split_at_extent(&self.values, b.num_values())
+            .ok_or_else(|| err("value counts do not split"))?;
+        let t = unscale(&t_out, &bl.shape)
+            .ok_or_else(|| err("outer threads are not aligned to the divisor's tile"))?;
+        let v = unscale(&v_out, &bl.shape)
+            .ok_or_else(|| err("outer values are not aligned to the divisor's tile"))?;
+        let c = TvLayout::new(qshape, t, v)
+            .map_err(|_| err("the quotient is not a register layout"))?;
         if &c.product(b)? != self {
             return Err(err("the divisor is not the inner factor"));
         }
@@ -141,10 +186,16 @@ impl TvLayout {
     pub fn div_left(&self, b: &TvLayout) -> Result<TvLayout> {
         let (_, qshape) = self.aligned_shape(b)?;
         let err = |why: &str| not_divisible(self, b, why.to_string());
-        let (nt, nv) = (self.num_threads() / b.num_threads().max(1), self.num_values() / b.num_values().max(1));
-        let (t_in, _) = split_at_extent(&self.threads, nt).ok_or_else(|| err("thread counts do not split"))?;
-        let (v_in, _) = split_at_extent(&self.values, nv).ok_or_else(|| err("value counts do not split"))?;
-        let c = TvLayout::new(qshape, t_in, v_in).map_err(|_| err("the quotient is not a register layout"))?;
+        let (nt, nv) = (
+            self.num_threads() / b.num_threads().max(1),
+            self.num_values() / b.num_values().max(1),
+        );
+        let (t_in, _) =
+            split_at_extent(&self.threads, nt).ok_or_else(|| err("thread counts do not split"))?;
+        let (v_in, _) =
+            split_at_extent(&self.values, nv).ok_or_else(|| err("value counts do not split"))?;
+        let c = TvLayout::new(qshape, t_in, v_in)
+            .map_err(|_| err("the quotient is not a register layout"))?;
         if &b.product(&c)? != self {
             return Err(err("the divisor is not the outer factor"));
         }
@@ -162,27 +213,59 @@ impl TvLayout {
     /// `keepdim` the reduced dimensions stay with extent 1; otherwise they are removed.
     pub fn reduce(&self, dims: &[usize], keepdim: bool) -> Result<TvLayout> {
         if let Some(&d) = dims.iter().find(|&&d| d >= self.rank()) {
-            return Err(LayoutError::Rank { op: "reduce", reason: format!("dimension {d} of a rank-{} layout", self.rank()) });
+            return Err(LayoutError::Rank {
+                op: "reduce",
+                reason: format!("dimension {d} of a rank-{} layout", self.rank()),
+            });
         }
         let red = |m: &Mode| m.dim.is_some_and(|d| dims.contains(&d));
-        let threads: Vec<Mode> = self.threads.iter().map(|m| if red(m) { Mode::replicate(m.extent) } else { *m }).collect();
+        let threads: Vec<Mode> = self
+            .threads
+            .iter()
+            .map(|m| {
+                if red(m) {
+                    Mode::replicate(m.extent)
+                } else {
+                    *m
+                }
+            })
+            .collect();
         let values: Vec<Mode> = self.values.iter().filter(|m| !red(m)).copied().collect();
-        let mut shape: Vec<i64> = self.shape.iter().enumerate().map(|(d, &n)| if dims.contains(&d) { 1 } else { n }).collect();
+        let mut shape: Vec<i64> = self
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| if dims.contains(&d) { 1 } else { n })
+            .collect();
         let l = TvLayout::new(shape.clone(), threads, values)?;
         if keepdim {
             return Ok(l);
         }
         let keep: Vec<usize> = (0..self.rank()).filter(|d| !dims.contains(d)).collect();
         shape = keep.iter().map(|&d| shape[d]).collect();
-        let renum = |m: &Mode| Mode { dim: m.dim.map(|d| keep.iter().position(|&k| k == d).unwrap_or(0)), ..*m };
-        TvLayout::new(shape, l.threads.iter().map(renum).collect(), l.values.iter().map(renum).collect())
+        let renum = |m: &Mode| Mode {
+            dim: m
+                .dim
+                .map(|d| keep.iter().position(|&k| k == d).unwrap_or(0)),
+            ..*m
+        };
+        TvLayout::new(
+            shape,
+            l.threads.iter().map(renum).collect(),
+            l.values.iter().map(renum).collect(),
+        )
     }
 
     /// The same `(thread, value) → row-major index` map viewed on a tile of `shape` (same size).
     pub fn reshape(&self, shape: &[i64]) -> Result<TvLayout> {
-        let n: i64 = shape.iter().try_fold(1i64, |a, &b| mul(a, b.max(0), "reshape"))?;
+        let n: i64 = shape
+            .iter()
+            .try_fold(1i64, |a, &b| mul(a, b.max(0), "reshape"))?;
         if n != self.size() {
-            return Err(LayoutError::Invalid(format!("cannot reshape a tile of {} elements to {shape:?}", self.size())));
+            return Err(LayoutError::Invalid(format!(
+                "cannot reshape a tile of {} elements to {shape:?}",
+                self.size()
+            )));
         }
         TvLayout::from_layout(shape, &self.to_layout())
     }
@@ -190,11 +273,23 @@ impl TvLayout {
     /// Permutes the tile's dimensions: dimension `i` of the result is dimension `perm[i]`.
     pub fn permute(&self, perm: &[usize]) -> Result<TvLayout> {
         let mut seen = vec![false; self.rank()];
-        if perm.len() != self.rank() || perm.iter().any(|&p| p >= self.rank() || std::mem::replace(&mut seen[p], true)) {
-            return Err(LayoutError::Invalid(format!("{perm:?} is not a permutation of {} dimensions", self.rank())));
+        if perm.len() != self.rank()
+            || perm
+                .iter()
+                .any(|&p| p >= self.rank() || std::mem::replace(&mut seen[p], true))
+        {
+            return Err(LayoutError::Invalid(format!(
+                "{perm:?} is not a permutation of {} dimensions",
+                self.rank()
+            )));
         }
-        let inv: Vec<usize> = (0..self.rank()).map(|d| perm.iter().position(|&p| p == d).unwrap_or(0)).collect();
-        let re = |m: &Mode| Mode { dim: m.dim.map(|d| inv[d]), ..*m };
+        let inv: Vec<usize> = (0..self.rank())
+            .map(|d| perm.iter().position(|&p| p == d).unwrap_or(0))
+            .collect();
+        let re = |m: &Mode| Mode {
+            dim: m.dim.map(|d| inv[d]),
+            ..*m
+        };
         TvLayout::new(
             perm.iter().map(|&p| self.shape[p]).collect(),
             self.threads.iter().map(re).collect(),
@@ -227,7 +322,10 @@ mod tests {
         let a = tv::spatial(&[8, 4]).unwrap().local(&[1, 2]).unwrap();
         assert_eq!(a.shape(), &[8, 8]);
         assert_eq!(a.coords(5, 1).unwrap(), vec![1, 3]);
-        let b = tv::local(&[2, 1]).unwrap().product(&tv::spatial(&[8, 4]).unwrap()).unwrap();
+        let b = tv::local(&[2, 1])
+            .unwrap()
+            .product(&tv::spatial(&[8, 4]).unwrap())
+            .unwrap();
         assert_eq!(b.shape(), &[16, 4]);
         assert_eq!(b.coords(5, 1).unwrap(), vec![9, 1]);
         let big = tv::local(&[2, 2]).unwrap().product(&a).unwrap();
@@ -237,6 +335,9 @@ mod tests {
         let r = tv::spatial(&[8, 4]).unwrap().reduce(&[1], false).unwrap();
         assert_eq!(r.shape(), &[8]);
         assert_eq!(r.replication(), 4);
-        assert_eq!(r.holders(&[1]).unwrap(), vec![(4, 0), (5, 0), (6, 0), (7, 0)]);
+        assert_eq!(
+            r.holders(&[1]).unwrap(),
+            vec![(4, 0), (5, 0), (6, 0), (7, 0)]
+        );
     }
 }

@@ -8,14 +8,24 @@ use tilec_layout::TvLayout;
 
 /// Checks `l` against `table(lane, i) -> (row, col)` for every lane and register slot, and that
 /// the layout has exactly the expected shape, thread count and values per thread.
-fn check(l: &TvLayout, shape: [i64; 2], threads: i64, values: i64, table: impl Fn(i64, i64) -> (i64, i64)) {
+fn check(
+    l: &TvLayout,
+    shape: [i64; 2],
+    threads: i64,
+    values: i64,
+    table: impl Fn(i64, i64) -> (i64, i64),
+) {
     assert_eq!(l.shape(), &shape, "{l}");
     assert_eq!(l.num_threads(), threads, "{l}");
     assert_eq!(l.num_values(), values, "{l}");
     for t in 0..threads {
         for i in 0..values {
             let (r, c) = table(t, i);
-            assert_eq!(l.coords(t, i).unwrap(), vec![r, c], "lane {t} slot {i} of {l}");
+            assert_eq!(
+                l.coords(t, i).unwrap(),
+                vec![r, c],
+                "lane {t} slot {i} of {l}"
+            );
             assert!(l.holders(&[r, c]).unwrap().contains(&(t, i)));
         }
     }
@@ -31,52 +41,106 @@ fn tig(lane: i64) -> i64 {
 #[test]
 fn mma_m16n8k16_f16() {
     for dt in ["f16", "bf16"] {
-        check(&mma("m16n8k16", dt, Operand::A).unwrap(), [16, 16], 32, 8, |l, i| {
-            let row = if i < 2 || (4..6).contains(&i) { g(l) } else { g(l) + 8 };
-            let col = tig(l) * 2 + (i & 1) + if i >= 4 { 8 } else { 0 };
-            (row, col)
-        });
-        check(&mma("m16n8k16", dt, Operand::B).unwrap(), [16, 8], 32, 4, |l, i| {
-            let row = tig(l) * 2 + (i & 1) + if i >= 2 { 8 } else { 0 };
-            (row, g(l))
-        });
-        check(&mma("m16n8k16", dt, Operand::C).unwrap(), [16, 8], 32, 4, |l, i| {
-            let row = if i < 2 { g(l) } else { g(l) + 8 };
-            (row, tig(l) * 2 + (i & 1))
-        });
+        check(
+            &mma("m16n8k16", dt, Operand::A).unwrap(),
+            [16, 16],
+            32,
+            8,
+            |l, i| {
+                let row = if i < 2 || (4..6).contains(&i) {
+                    g(l)
+                } else {
+                    g(l) + 8
+                };
+                let col = tig(l) * 2 + (i & 1) + if i >= 4 { 8 } else { 0 };
+                (row, col)
+            },
+        );
+        check(
+            &mma("m16n8k16", dt, Operand::B).unwrap(),
+            [16, 8],
+            32,
+            4,
+            |l, i| {
+                let row = tig(l) * 2 + (i & 1) + if i >= 2 { 8 } else { 0 };
+                (row, g(l))
+            },
+        );
+        check(
+            &mma("m16n8k16", dt, Operand::C).unwrap(),
+            [16, 8],
+            32,
+            4,
+            |l, i| {
+                let row = if i < 2 { g(l) } else { g(l) + 8 };
+                (row, tig(l) * 2 + (i & 1))
+            },
+        );
     }
 }
 
 #[test]
 fn mma_m16n8k32_s8() {
     for dt in ["s8", "u8"] {
-        check(&mma("m16n8k32", dt, Operand::A).unwrap(), [16, 32], 32, 16, |l, i| {
-            let row = if i < 4 || (8..12).contains(&i) { g(l) } else { g(l) + 8 };
-            let col = tig(l) * 4 + (i & 3) + if i >= 8 { 16 } else { 0 };
-            (row, col)
-        });
-        check(&mma("m16n8k32", dt, Operand::B).unwrap(), [32, 8], 32, 8, |l, i| {
-            (tig(l) * 4 + (i & 3) + if i >= 4 { 16 } else { 0 }, g(l))
-        });
-        check(&mma("m16n8k32", dt, Operand::C).unwrap(), [16, 8], 32, 4, |l, i| {
-            (if i < 2 { g(l) } else { g(l) + 8 }, tig(l) * 2 + (i & 1))
-        });
+        check(
+            &mma("m16n8k32", dt, Operand::A).unwrap(),
+            [16, 32],
+            32,
+            16,
+            |l, i| {
+                let row = if i < 4 || (8..12).contains(&i) {
+                    g(l)
+                } else {
+                    g(l) + 8
+                };
+                let col = tig(l) * 4 + (i & 3) + if i >= 8 { 16 } else { 0 };
+                (row, col)
+            },
+        );
+        check(
+            &mma("m16n8k32", dt, Operand::B).unwrap(),
+            [32, 8],
+            32,
+            8,
+            |l, i| (tig(l) * 4 + (i & 3) + if i >= 4 { 16 } else { 0 }, g(l)),
+        );
+        check(
+            &mma("m16n8k32", dt, Operand::C).unwrap(),
+            [16, 8],
+            32,
+            4,
+            |l, i| (if i < 2 { g(l) } else { g(l) + 8 }, tig(l) * 2 + (i & 1)),
+        );
     }
 }
 
 #[test]
 fn mma_m16n8k8_tf32() {
-    check(&mma("m16n8k8", "tf32", Operand::A).unwrap(), [16, 8], 32, 4, |l, i| {
-        let row = if i == 0 || i == 2 { g(l) } else { g(l) + 8 };
-        let col = if i < 2 { tig(l) } else { tig(l) + 4 };
-        (row, col)
-    });
-    check(&mma("m16n8k8", "tf32", Operand::B).unwrap(), [8, 8], 32, 2, |l, i| {
-        (if i == 0 { tig(l) } else { tig(l) + 4 }, g(l))
-    });
-    check(&mma("m16n8k8", "tf32", Operand::C).unwrap(), [16, 8], 32, 4, |l, i| {
-        (if i < 2 { g(l) } else { g(l) + 8 }, tig(l) * 2 + (i & 1))
-    });
+    check(
+        &mma("m16n8k8", "tf32", Operand::A).unwrap(),
+        [16, 8],
+        32,
+        4,
+        |l, i| {
+            let row = if i == 0 || i == 2 { g(l) } else { g(l) + 8 };
+            let col = if i < 2 { tig(l) } else { tig(l) + 4 };
+            (row, col)
+        },
+    );
+    check(
+        &mma("m16n8k8", "tf32", Operand::B).unwrap(),
+        [8, 8],
+        32,
+        2,
+        |l, i| (if i == 0 { tig(l) } else { tig(l) + 4 }, g(l)),
+    );
+    check(
+        &mma("m16n8k8", "tf32", Operand::C).unwrap(),
+        [16, 8],
+        32,
+        4,
+        |l, i| (if i < 2 { g(l) } else { g(l) + 8 }, tig(l) * 2 + (i & 1)),
+    );
 }
 
 #[test]
@@ -94,17 +158,39 @@ fn ldmatrix_tables() {
         let table = |trans: bool| {
             move |l: i64, s: i64| {
                 let (j, e) = (s / 2, s % 2);
-                let (r, c) = if trans { (tig(l) * 2 + e, g(l)) } else { (g(l), tig(l) * 2 + e) };
+                let (r, c) = if trans {
+                    (tig(l) * 2 + e, g(l))
+                } else {
+                    (g(l), tig(l) * 2 + e)
+                };
                 (r + 8 * (j % 2), c + 8 * (j / 2))
             }
         };
-        check(&ldmatrix(count, false).unwrap(), shape, 32, 2 * count as i64, table(false));
-        check(&ldmatrix(count, true).unwrap(), shape, 32, 2 * count as i64, table(true));
-        assert_eq!(stmatrix(count, true).unwrap(), ldmatrix(count, true).unwrap());
+        check(
+            &ldmatrix(count, false).unwrap(),
+            shape,
+            32,
+            2 * count as i64,
+            table(false),
+        );
+        check(
+            &ldmatrix(count, true).unwrap(),
+            shape,
+            32,
+            2 * count as i64,
+            table(true),
+        );
+        assert_eq!(
+            stmatrix(count, true).unwrap(),
+            ldmatrix(count, true).unwrap()
+        );
     }
     assert!(ldmatrix(3, false).is_err());
     // ldmatrix.x4 delivers exactly the mma.m16n8k16 A fragment.
-    assert_eq!(ldmatrix(4, false).unwrap(), mma("m16n8k16", "f16", Operand::A).unwrap());
+    assert_eq!(
+        ldmatrix(4, false).unwrap(),
+        mma("m16n8k16", "f16", Operand::A).unwrap()
+    );
 }
 
 #[test]
@@ -124,20 +210,54 @@ fn wgmma_accumulator() {
 #[test]
 fn mfma_32x32x8_f16() {
     // A[i][k]: lane = i + 32 (k/4), item = k%4.
-    check(&mfma("32x32x8", "f16", Operand::A).unwrap(), [32, 8], 64, 4, |l, v| (l % 32, (l / 32) * 4 + v));
+    check(
+        &mfma("32x32x8", "f16", Operand::A).unwrap(),
+        [32, 8],
+        64,
+        4,
+        |l, v| (l % 32, (l / 32) * 4 + v),
+    );
     // B[k][j]: lane = j + 32 (k/4), item = k%4.
-    check(&mfma("32x32x8", "f16", Operand::B).unwrap(), [8, 32], 64, 4, |l, v| ((l / 32) * 4 + v, l % 32));
+    check(
+        &mfma("32x32x8", "f16", Operand::B).unwrap(),
+        [8, 32],
+        64,
+        4,
+        |l, v| ((l / 32) * 4 + v, l % 32),
+    );
     // D[i][j]: lane = j + 32 ((i/4)%2), item = i%4 + 4 (i/8).
-    check(&mfma("32x32x8", "f16", Operand::C).unwrap(), [32, 32], 64, 16, |l, v| {
-        ((v / 4) * 8 + (l / 32) * 4 + v % 4, l % 32)
-    });
+    check(
+        &mfma("32x32x8", "f16", Operand::C).unwrap(),
+        [32, 32],
+        64,
+        16,
+        |l, v| ((v / 4) * 8 + (l / 32) * 4 + v % 4, l % 32),
+    );
 }
 
 #[test]
 fn mfma_16x16x16_f16() {
-    check(&mfma("16x16x16", "f16", Operand::A).unwrap(), [16, 16], 64, 4, |l, v| (l % 16, (l / 16) * 4 + v));
-    check(&mfma("16x16x16", "f16", Operand::B).unwrap(), [16, 16], 64, 4, |l, v| ((l / 16) * 4 + v, l % 16));
-    check(&mfma("16x16x16", "f16", Operand::C).unwrap(), [16, 16], 64, 4, |l, v| ((l / 16) * 4 + v, l % 16));
+    check(
+        &mfma("16x16x16", "f16", Operand::A).unwrap(),
+        [16, 16],
+        64,
+        4,
+        |l, v| (l % 16, (l / 16) * 4 + v),
+    );
+    check(
+        &mfma("16x16x16", "f16", Operand::B).unwrap(),
+        [16, 16],
+        64,
+        4,
+        |l, v| ((l / 16) * 4 + v, l % 16),
+    );
+    check(
+        &mfma("16x16x16", "f16", Operand::C).unwrap(),
+        [16, 16],
+        64,
+        4,
+        |l, v| ((l / 16) * 4 + v, l % 16),
+    );
     assert!(mfma("8x8x4", "f16", Operand::A).is_err());
     assert!(mfma("32x32x8", "bf16", Operand::A).is_err());
 }

@@ -8,7 +8,8 @@ use tilec_layout::*;
 fn layout() -> impl Strategy<Value = Layout> {
     let leaf = (1i64..=6, 0i64..=24);
     let mode = prop_oneof![
-        leaf.clone().prop_map(|(s, d)| (IntTuple::Int(s), IntTuple::Int(d))),
+        leaf.clone()
+            .prop_map(|(s, d)| (IntTuple::Int(s), IntTuple::Int(d))),
         prop::collection::vec(leaf, 1..=2).prop_map(|v| {
             (
                 IntTuple::Tuple(v.iter().map(|x| IntTuple::Int(x.0)).collect()),
@@ -32,25 +33,31 @@ fn layout() -> impl Strategy<Value = Layout> {
 /// A random injective layout with gaps: a compact layout of `extents` (some of them "holes"
 /// that are dropped), its modes then shuffled.
 fn injective() -> impl Strategy<Value = Layout> {
-    (prop::collection::vec((1i64..=4, any::<bool>()), 1..=5), any::<u64>()).prop_map(|(ext, seed)| {
-        let mut acc = 1i64;
-        let mut modes = Vec::new();
-        for (e, keep) in ext {
-            if keep || modes.is_empty() {
-                modes.push((e, acc));
+    (
+        prop::collection::vec((1i64..=4, any::<bool>()), 1..=5),
+        any::<u64>(),
+    )
+        .prop_map(|(ext, seed)| {
+            let mut acc = 1i64;
+            let mut modes = Vec::new();
+            for (e, keep) in ext {
+                if keep || modes.is_empty() {
+                    modes.push((e, acc));
+                }
+                acc *= e;
             }
-            acc *= e;
-        }
-        // Deterministic shuffle by the seed.
-        let mut s = seed;
-        for i in (1..modes.len()).rev() {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            modes.swap(i, (s >> 33) as usize % (i + 1));
-        }
-        let shape: Vec<i64> = modes.iter().map(|m| m.0).collect();
-        let stride: Vec<i64> = modes.iter().map(|m| m.1).collect();
-        Layout::new(IntTuple::from(shape), IntTuple::from(stride)).unwrap()
-    })
+            // Deterministic shuffle by the seed.
+            let mut s = seed;
+            for i in (1..modes.len()).rev() {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                modes.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            let shape: Vec<i64> = modes.iter().map(|m| m.0).collect();
+            let stride: Vec<i64> = modes.iter().map(|m| m.1).collect();
+            Layout::new(IntTuple::from(shape), IntTuple::from(stride)).unwrap()
+        })
 }
 
 fn image_set(img: &[i64]) -> BTreeSet<i64> {
@@ -279,16 +286,40 @@ fn cute_documentation_examples() {
     let l = |s, d| Layout::new(s, d).unwrap();
     // Composition.
     assert_eq!(
-        composition(&l(tup![6, 2], tup![8, 2]), &l(tup![4, 3], tup![3, 1])).unwrap().to_string(),
+        composition(&l(tup![6, 2], tup![8, 2]), &l(tup![4, 3], tup![3, 1]))
+            .unwrap()
+            .to_string(),
         "((2,2),3):((24,2),8)"
     );
-    assert_eq!(composition(&l(IntTuple::Int(20), IntTuple::Int(2)), &l(tup![4, 5], tup![1, 4])).unwrap().to_string(), "(4,5):(2,8)");
-    assert_eq!(composition(&l(IntTuple::Int(20), IntTuple::Int(2)), &l(tup![4, 5], tup![5, 1])).unwrap().to_string(), "(4,5):(10,2)");
+    assert_eq!(
+        composition(
+            &l(IntTuple::Int(20), IntTuple::Int(2)),
+            &l(tup![4, 5], tup![1, 4])
+        )
+        .unwrap()
+        .to_string(),
+        "(4,5):(2,8)"
+    );
+    assert_eq!(
+        composition(
+            &l(IntTuple::Int(20), IntTuple::Int(2)),
+            &l(tup![4, 5], tup![5, 1])
+        )
+        .unwrap()
+        .to_string(),
+        "(4,5):(10,2)"
+    );
     // Composition by a tiler.
     let a = l(tup![12, tup![4, 8]], tup![59, tup![13, 1]]);
-    let t = Tiler::Modes(vec![l(IntTuple::Int(3), IntTuple::Int(4)), l(IntTuple::Int(8), IntTuple::Int(2))]);
+    let t = Tiler::Modes(vec![
+        l(IntTuple::Int(3), IntTuple::Int(4)),
+        l(IntTuple::Int(8), IntTuple::Int(2)),
+    ]);
     let r = match &t {
-        Tiler::Modes(v) => Layout::concat(&[composition(&a.mode(0).unwrap(), &v[0]).unwrap(), composition(&a.mode(1).unwrap(), &v[1]).unwrap()]),
+        Tiler::Modes(v) => Layout::concat(&[
+            composition(&a.mode(0).unwrap(), &v[0]).unwrap(),
+            composition(&a.mode(1).unwrap(), &v[1]).unwrap(),
+        ]),
         _ => unreachable!(),
     };
     assert_eq!(r.to_string(), "(3,(2,4)):(236,(26,1))");
@@ -301,30 +332,72 @@ fn cute_documentation_examples() {
     assert_eq!(c(tup![2, 2], tup![1, 6], 24), "(3,2):(2,12)");
     // Logical divide (1-D and 2-D examples).
     assert_eq!(
-        logical_divide(&l(tup![4, 2, 3], tup![2, 1, 8]), &Tiler::Layout(l(IntTuple::Int(4), IntTuple::Int(2)))).unwrap().to_string(),
+        logical_divide(
+            &l(tup![4, 2, 3], tup![2, 1, 8]),
+            &Tiler::Layout(l(IntTuple::Int(4), IntTuple::Int(2)))
+        )
+        .unwrap()
+        .to_string(),
         "((2,2),(2,3)):((4,1),(2,8))"
     );
     let a = l(tup![9, tup![4, 8]], tup![59, tup![13, 1]]);
-    let t = Tiler::Modes(vec![l(IntTuple::Int(3), IntTuple::Int(3)), l(tup![2, 4], tup![1, 8])]);
-    assert_eq!(logical_divide(&a, &t).unwrap().to_string(), "((3,3),((2,4),(2,2))):((177,59),((13,2),(26,1)))");
-    assert_eq!(zipped_divide(&a, &t).unwrap().to_string(), "((3,(2,4)),(3,(2,2))):((177,(13,2)),(59,(26,1)))");
-    assert_eq!(tiled_divide(&a, &t).unwrap().to_string(), "((3,(2,4)),3,(2,2)):((177,(13,2)),59,(26,1))");
-    assert_eq!(flat_divide(&a, &t).unwrap().to_string(), "(3,(2,4),3,(2,2)):(177,(13,2),59,(26,1))");
+    let t = Tiler::Modes(vec![
+        l(IntTuple::Int(3), IntTuple::Int(3)),
+        l(tup![2, 4], tup![1, 8]),
+    ]);
+    assert_eq!(
+        logical_divide(&a, &t).unwrap().to_string(),
+        "((3,3),((2,4),(2,2))):((177,59),((13,2),(26,1)))"
+    );
+    assert_eq!(
+        zipped_divide(&a, &t).unwrap().to_string(),
+        "((3,(2,4)),(3,(2,2))):((177,(13,2)),(59,(26,1)))"
+    );
+    assert_eq!(
+        tiled_divide(&a, &t).unwrap().to_string(),
+        "((3,(2,4)),3,(2,2)):((177,(13,2)),59,(26,1))"
+    );
+    assert_eq!(
+        flat_divide(&a, &t).unwrap().to_string(),
+        "(3,(2,4),3,(2,2)):(177,(13,2),59,(26,1))"
+    );
     // Products.
     let tile = l(tup![2, 2], tup![1, 2]);
     let grid = l(tup![3, 4], tup![4, 1]);
     let t = Tiler::Layout(grid.clone());
-    assert_eq!(logical_product(&tile, &t).unwrap().to_string(), "((2,2),(3,4)):((1,2),(16,4))");
-    assert_eq!(tiled_product(&tile, &t).unwrap().to_string(), "((2,2),3,4):((1,2),16,4)");
-    assert_eq!(blocked_product(&tile, &grid).unwrap().to_string(), "((2,3),8):((1,16),2)");
-    assert_eq!(raked_product(&tile, &grid).unwrap().to_string(), "((3,2),(4,2)):((16,1),(4,2))");
     assert_eq!(
-        logical_product(&l(tup![2, 2], tup![4, 1]), &Tiler::Layout(l(IntTuple::Int(6), IntTuple::Int(1)))).unwrap().to_string(),
+        logical_product(&tile, &t).unwrap().to_string(),
+        "((2,2),(3,4)):((1,2),(16,4))"
+    );
+    assert_eq!(
+        tiled_product(&tile, &t).unwrap().to_string(),
+        "((2,2),3,4):((1,2),16,4)"
+    );
+    assert_eq!(
+        blocked_product(&tile, &grid).unwrap().to_string(),
+        "((2,3),8):((1,16),2)"
+    );
+    assert_eq!(
+        raked_product(&tile, &grid).unwrap().to_string(),
+        "((3,2),(4,2)):((16,1),(4,2))"
+    );
+    assert_eq!(
+        logical_product(
+            &l(tup![2, 2], tup![4, 1]),
+            &Tiler::Layout(l(IntTuple::Int(6), IntTuple::Int(1)))
+        )
+        .unwrap()
+        .to_string(),
         "((2,2),(2,3)):((4,1),(2,8))"
     );
     // 16:3 divided by 4:1.
     assert_eq!(
-        logical_divide(&l(IntTuple::Int(16), IntTuple::Int(3)), &Tiler::Layout(l(IntTuple::Int(4), IntTuple::Int(1)))).unwrap().to_string(),
+        logical_divide(
+            &l(IntTuple::Int(16), IntTuple::Int(3)),
+            &Tiler::Layout(l(IntTuple::Int(4), IntTuple::Int(1)))
+        )
+        .unwrap()
+        .to_string(),
         "(4,4):(3,12)"
     );
 }
@@ -332,12 +405,25 @@ fn cute_documentation_examples() {
 #[test]
 fn inadmissible_inputs_are_errors_not_panics() {
     let l = |s, d| Layout::new(s, d).unwrap();
-    assert!(matches!(composition(&l(tup![4, 3], tup![3, 1]), &l(IntTuple::Int(2), IntTuple::Int(3))), Err(LayoutError::NotDivisible { .. })));
-    assert!(matches!(complement(&l(tup![2, 2], tup![1, 1]), 8), Err(LayoutError::Inadmissible { .. })));
+    assert!(matches!(
+        composition(
+            &l(tup![4, 3], tup![3, 1]),
+            &l(IntTuple::Int(2), IntTuple::Int(3))
+        ),
+        Err(LayoutError::NotDivisible { .. })
+    ));
+    assert!(matches!(
+        complement(&l(tup![2, 2], tup![1, 1]), 8),
+        Err(LayoutError::Inadmissible { .. })
+    ));
     assert!(complement(&l(IntTuple::Int(4), IntTuple::Int(-1)), 8).is_err());
     assert!(left_inverse(&l(tup![2, 2], tup![0, 1])).is_err());
     assert!(Layout::new(tup![i64::MAX, 4], tup![1, 1]).is_err());
-    assert!(logical_divide(&l(IntTuple::Int(8), IntTuple::Int(1)), &Tiler::Modes(vec![l(IntTuple::Int(2), IntTuple::Int(1)); 2])).is_err());
+    assert!(logical_divide(
+        &l(IntTuple::Int(8), IntTuple::Int(1)),
+        &Tiler::Modes(vec![l(IntTuple::Int(2), IntTuple::Int(1)); 2])
+    )
+    .is_err());
     assert!(tile_to_shape(&l(tup![2, 2], tup![1, 2]), &[3, 4], None).is_err());
     assert!(coalesce_profile(&l(IntTuple::Int(8), IntTuple::Int(1)), &tup![1, 1]).is_err());
 }

@@ -1,6 +1,8 @@
 //! Bank-conflict counts for known cases and the swizzle chooser.
 
-use tilec_layout::smem::{analyze, analyze_all, choose_swizzle, pattern_accesses, AccessPattern, SmemLayout, WarpAccess};
+use tilec_layout::smem::{
+    analyze, analyze_all, choose_swizzle, pattern_accesses, AccessPattern, SmemLayout, WarpAccess,
+};
 use tilec_layout::tv::{local, spatial};
 use tilec_layout::{tup, Layout, Swizzle, SwizzledLayout};
 
@@ -18,7 +20,10 @@ fn ldmatrix_on_unswizzled_64_wide_f16_conflicts_8_way() {
     assert_eq!(r.per_phase, vec![8, 8, 8, 8]);
     assert_eq!(r.conflicts, 28);
     // The same with Sw<3,3,3>: conflict-free.
-    let sw = SmemLayout::Swizzled(SwizzledLayout::new(Swizzle::new(3, 3, 3).unwrap(), row_major(32, 64)));
+    let sw = SmemLayout::Swizzled(SwizzledLayout::new(
+        Swizzle::new(3, 3, 3).unwrap(),
+        row_major(32, 64),
+    ));
     let r = analyze(&sw, 16, &acc).unwrap();
     assert_eq!(r.per_phase, vec![1, 1, 1, 1]);
     assert_eq!(r.conflicts, 0);
@@ -32,14 +37,20 @@ fn ldmatrix_on_unswizzled_64_wide_f16_conflicts_8_way() {
 
 #[test]
 fn chooser_picks_sw333_for_ldmatrix_on_64_wide_f16() {
-    let (sw, rep) = choose_swizzle(32, 64, 16, &AccessPattern::Ldmatrix { count: 4 }).unwrap().unwrap();
+    let (sw, rep) = choose_swizzle(32, 64, 16, &AccessPattern::Ldmatrix { count: 4 })
+        .unwrap()
+        .unwrap();
     assert_eq!(sw, Swizzle::new(3, 3, 3).unwrap());
     assert_eq!(rep.conflicts, 0);
     // 32-wide f16 rows are 64 bytes: two rows share a bank line, Sw<2,3,3> suffices.
-    let (sw, _) = choose_swizzle(32, 32, 16, &AccessPattern::Ldmatrix { count: 4 }).unwrap().unwrap();
+    let (sw, _) = choose_swizzle(32, 32, 16, &AccessPattern::Ldmatrix { count: 4 })
+        .unwrap()
+        .unwrap();
     assert_eq!(sw, Swizzle::new(2, 3, 3).unwrap());
     // 8-wide f16 rows (16 bytes): eight rows fill all banks, no swizzle needed.
-    let (sw, _) = choose_swizzle(32, 8, 16, &AccessPattern::Ldmatrix { count: 4 }).unwrap().unwrap();
+    let (sw, _) = choose_swizzle(32, 8, 16, &AccessPattern::Ldmatrix { count: 4 })
+        .unwrap()
+        .unwrap();
     assert!(sw.is_identity());
 }
 
@@ -49,12 +60,18 @@ fn vectorized_row_stores_are_conflict_free_and_stay_so_under_sw333() {
     let plain = analyze_all(&SmemLayout::Plain(row_major(32, 64)), 16, &all).unwrap();
     assert_eq!(plain.conflicts, 0);
     assert_eq!(plain.wavefronts, 32 * 64 * 2 / 128);
-    let sw = SmemLayout::Swizzled(SwizzledLayout::new(Swizzle::new(3, 3, 3).unwrap(), row_major(32, 64)));
+    let sw = SmemLayout::Swizzled(SwizzledLayout::new(
+        Swizzle::new(3, 3, 3).unwrap(),
+        row_major(32, 64),
+    ));
     let r = analyze_all(&sw, 16, &all).unwrap();
     assert_eq!(r.conflicts, 0);
     assert!(r.vectors_intact);
     // Sw<3,2,3> would split 16-byte vectors.
-    let bad = SmemLayout::Swizzled(SwizzledLayout::new(Swizzle::new(3, 2, 3).unwrap(), row_major(32, 64)));
+    let bad = SmemLayout::Swizzled(SwizzledLayout::new(
+        Swizzle::new(3, 2, 3).unwrap(),
+        row_major(32, 64),
+    ));
     assert!(!analyze_all(&bad, 16, &all).unwrap().vectors_intact);
 }
 
@@ -65,11 +82,21 @@ fn f32_column_read_is_32_way_and_padding_fixes_it() {
     let r = analyze(&SmemLayout::Plain(row_major(32, 32)), 32, &acc).unwrap();
     assert_eq!((r.wavefronts, r.conflicts), (32, 31));
     let padded = Layout::new(tup![32, 32], tup![33, 1]).unwrap();
-    assert_eq!(analyze(&SmemLayout::Plain(padded), 32, &acc).unwrap().conflicts, 0);
+    assert_eq!(
+        analyze(&SmemLayout::Plain(padded), 32, &acc)
+            .unwrap()
+            .conflicts,
+        0
+    );
     // A broadcast (every lane the same word) costs one wavefront.
     let same: Vec<Vec<i64>> = (0..32).map(|_| vec![3, 3]).collect();
     let acc = WarpAccess::vectorized(&same, 1, 32).unwrap();
-    assert_eq!(analyze(&SmemLayout::Plain(row_major(32, 32)), 32, &acc).unwrap().wavefronts, 1);
+    assert_eq!(
+        analyze(&SmemLayout::Plain(row_major(32, 32)), 32, &acc)
+            .unwrap()
+            .wavefronts,
+        1
+    );
 }
 
 #[test]
@@ -100,7 +127,13 @@ fn register_layout_store() {
     // Column-major slots are not vectorisable along rows.
     let tv = spatial(&[4, 8]).unwrap().local(&[2, 1]).unwrap();
     assert!(WarpAccess::from_tv(&tv, 2, 32).is_err());
-    let pat = AccessPattern::Registers { layout: local(&[2, 1]).unwrap().product(&spatial(&[8, 4]).unwrap()).unwrap(), vec: 1 };
+    let pat = AccessPattern::Registers {
+        layout: local(&[2, 1])
+            .unwrap()
+            .product(&spatial(&[8, 4]).unwrap())
+            .unwrap(),
+        vec: 1,
+    };
     assert!(pattern_accesses(16, 4, 32, &pat).is_ok());
 }
 
@@ -109,7 +142,13 @@ fn bad_patterns_are_errors() {
     assert!(pattern_accesses(32, 64, 16, &AccessPattern::Ldmatrix { count: 0 }).is_err());
     assert!(pattern_accesses(32, 64, 16, &AccessPattern::RowVector { bytes: i64::MAX }).is_err());
     assert!(pattern_accesses(32, 60, 16, &AccessPattern::RowVector { bytes: 16 }).is_err());
-    assert!(pattern_accesses(1 << 40, 1 << 40, 16, &AccessPattern::RowVector { bytes: 16 }).is_err());
+    assert!(pattern_accesses(
+        1 << 40,
+        1 << 40,
+        16,
+        &AccessPattern::RowVector { bytes: 16 }
+    )
+    .is_err());
     assert!(pattern_accesses(0, 64, 16, &AccessPattern::RowVector { bytes: 16 }).is_err());
     assert!(pattern_accesses(32, 64, 12, &AccessPattern::RowVector { bytes: 16 }).is_err());
     assert!(WarpAccess::vectorized(&[vec![0, 0]], 0, 16).is_err());

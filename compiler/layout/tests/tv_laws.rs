@@ -19,13 +19,16 @@ fn primitive() -> impl Strategy<Value = TvLayout> {
 fn tv() -> impl Strategy<Value = TvLayout> {
     prop::collection::vec(primitive(), 1..=4).prop_map(|ps| {
         // Starting from local(1,1) keeps the rank at 2 even for a lone replicate(k).
-        ps.into_iter().fold(local(&[1, 1]).unwrap(), |acc, p| acc.product(&p).unwrap())
+        ps.into_iter()
+            .fold(local(&[1, 1]).unwrap(), |acc, p| acc.product(&p).unwrap())
     })
 }
 
 /// Evaluates a layout exhaustively: coordinates of every (thread, value).
 fn table(l: &TvLayout) -> Vec<Vec<i64>> {
-    (0..l.num_threads()).flat_map(|t| (0..l.num_values()).map(move |v| l.coords(t, v).unwrap())).collect()
+    (0..l.num_threads())
+        .flat_map(|t| (0..l.num_values()).map(move |v| l.coords(t, v).unwrap()))
+        .collect()
 }
 
 proptest! {
@@ -147,11 +150,29 @@ proptest! {
 
 #[test]
 fn known_equalities_and_errors() {
-    assert_eq!(spatial(&[2]).unwrap().product(&spatial(&[4]).unwrap()).unwrap(), spatial(&[8]).unwrap());
-    assert_eq!(spatial(&[2, 1]).unwrap().spatial(&[2, 4]).unwrap(), spatial(&[4, 4]).unwrap());
-    assert_eq!(local(&[1, 2]).unwrap().local(&[1, 4]).unwrap(), local(&[1, 8]).unwrap());
-    assert_ne!(local(&[2, 1]).unwrap().local(&[1, 2]).unwrap(), column_local(&[2, 2]).unwrap());
-    assert_eq!(local(&[2, 1]).unwrap().local(&[1, 2]).unwrap(), local(&[2, 2]).unwrap());
+    assert_eq!(
+        spatial(&[2])
+            .unwrap()
+            .product(&spatial(&[4]).unwrap())
+            .unwrap(),
+        spatial(&[8]).unwrap()
+    );
+    assert_eq!(
+        spatial(&[2, 1]).unwrap().spatial(&[2, 4]).unwrap(),
+        spatial(&[4, 4]).unwrap()
+    );
+    assert_eq!(
+        local(&[1, 2]).unwrap().local(&[1, 4]).unwrap(),
+        local(&[1, 8]).unwrap()
+    );
+    assert_ne!(
+        local(&[2, 1]).unwrap().local(&[1, 2]).unwrap(),
+        column_local(&[2, 2]).unwrap()
+    );
+    assert_eq!(
+        local(&[2, 1]).unwrap().local(&[1, 2]).unwrap(),
+        local(&[2, 2]).unwrap()
+    );
     // Tilus-style replication: 4x8 spatial where each element is held by 2 threads.
     let r = spatial(&[4, 8]).unwrap().replicate(2).unwrap();
     assert_eq!(r.num_threads(), 64);
@@ -162,7 +183,10 @@ fn known_equalities_and_errors() {
     assert!(spatial(&[4, 2]).unwrap().permute(&[0, 0]).is_err());
     assert!(spatial(&[4, 2]).unwrap().coords(8, 0).is_err());
     assert!(spatial(&[4, 2]).unwrap().holders(&[4, 0]).is_err());
-    assert!(local(&[4, 2]).unwrap().div_right(&spatial(&[2, 2]).unwrap()).is_err());
+    assert!(local(&[4, 2])
+        .unwrap()
+        .div_right(&spatial(&[2, 2]).unwrap())
+        .is_err());
 }
 
 proptest! {
@@ -184,8 +208,20 @@ fn atoms_factorize_readably() {
     use tilec_layout::atoms::{mma, wgmma_acc, Operand};
     use tilec_layout::tv_factor::chain_string;
     let s = |l: TvLayout| chain_string(&l.factorize().unwrap());
-    assert_eq!(s(mma("m16n8k16", "f16", Operand::A).unwrap()), "column_local(2,2).spatial(8,4).local(1,2)");
-    assert_eq!(s(mma("m16n8k16", "f16", Operand::B).unwrap()), "local(2,1).column_spatial(4,8).local(2,1)");
-    assert_eq!(s(mma("m16n8k16", "f16", Operand::C).unwrap()), "local(2,1).spatial(8,4).local(1,2)");
-    assert_eq!(s(wgmma_acc(64).unwrap()), "spatial(4,1).column_local(2,8).spatial(8,4).local(1,2)");
+    assert_eq!(
+        s(mma("m16n8k16", "f16", Operand::A).unwrap()),
+        "column_local(2,2).spatial(8,4).local(1,2)"
+    );
+    assert_eq!(
+        s(mma("m16n8k16", "f16", Operand::B).unwrap()),
+        "local(2,1).column_spatial(4,8).local(2,1)"
+    );
+    assert_eq!(
+        s(mma("m16n8k16", "f16", Operand::C).unwrap()),
+        "local(2,1).spatial(8,4).local(1,2)"
+    );
+    assert_eq!(
+        s(wgmma_acc(64).unwrap()),
+        "spatial(4,1).column_local(2,8).spatial(8,4).local(1,2)"
+    );
 }

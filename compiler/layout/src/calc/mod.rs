@@ -22,13 +22,15 @@
 
 mod draw;
 mod eval;
+mod functions;
 mod syntax;
+mod value;
 
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
-use eval::Value;
 use std::ops::Range;
+use value::Value;
 
 /// What to produce besides the result.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,7 +60,11 @@ pub struct CalcError {
 
 impl CalcError {
     pub(crate) fn new(message: String, span: Range<usize>) -> CalcError {
-        CalcError { message, span, help: None }
+        CalcError {
+            message,
+            span,
+            help: None,
+        }
     }
 
     pub(crate) fn with_help(mut self, help: &str) -> CalcError {
@@ -104,13 +110,18 @@ impl CalcError {
                 return String::from_utf8_lossy(&w.into_inner()).into_owned();
             }
         }
-        term::emit_into_string(&config, &file, &d).unwrap_or_else(|_| format!("error: {}\n", self.message))
+        term::emit_into_string(&config, &file, &d)
+            .unwrap_or_else(|_| format!("error: {}\n", self.message))
     }
 }
 
 impl std::fmt::Display for CalcError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (at {}..{})", self.message, self.span.start, self.span.end)
+        write!(
+            f,
+            "{} (at {}..{})",
+            self.message, self.span.start, self.span.end
+        )
     }
 }
 
@@ -126,15 +137,24 @@ pub fn run(expr: &str, opts: &CalcOptions) -> Result<CalcOutput, CalcError> {
     let mut value = eval::eval(&ast)?;
     let whole = 0..expr.len();
     // A literal shape on its own is the compact column-major layout of that shape.
-    if let (syntax::ExprKind::Int(_) | syntax::ExprKind::Tuple(_), Value::Tuple(t)) = (&ast.kind, &value) {
-        value = Value::Layout(crate::Layout::column_major(t.clone()).map_err(|e| CalcError::new(e.to_string(), whole.clone()))?);
+    if let (syntax::ExprKind::Int(_) | syntax::ExprKind::Tuple(_), Value::Tuple(t)) =
+        (&ast.kind, &value)
+    {
+        value = Value::Layout(
+            crate::Layout::column_major(t.clone())
+                .map_err(|e| CalcError::new(e.to_string(), whole.clone()))?,
+        );
     }
     let mut lines = describe(&value, &whole)?;
     if opts.table {
         let t = table(&value, &whole)?;
         lines.push(t.iter().map(i64::to_string).collect::<Vec<_>>().join(" "));
     }
-    let svg = if opts.svg { Some(draw::svg(&value, expr, &whole, MAX_CELLS)?) } else { None };
+    let svg = if opts.svg {
+        Some(draw::svg(&value, expr, &whole, MAX_CELLS)?)
+    } else {
+        None
+    };
     let mut stdout = lines.join("\n");
     stdout.push('\n');
     Ok(CalcOutput { stdout, svg })
@@ -145,18 +165,36 @@ fn describe(v: &Value, whole: &Range<usize>) -> Result<Vec<String>, CalcError> {
     Ok(match v {
         Value::Tuple(t) => vec![t.to_string()],
         Value::Layout(l) => {
-            vec![format!("size {}, cosize {}, rank {}, depth {}", l.size(), l.cosize(), l.rank(), l.depth()), l.to_string()]
+            vec![
+                format!(
+                    "size {}, cosize {}, rank {}, depth {}",
+                    l.size(),
+                    l.cosize(),
+                    l.rank(),
+                    l.depth()
+                ),
+                l.to_string(),
+            ]
         }
         Value::Tiler(ls) => vec![crate::divide::Tiler::Modes(ls.clone()).to_string()],
-        Value::Swizzle(s) if s.is_identity() => vec!["the identity swizzle: no bits move".to_string(), s.to_string()],
+        Value::Swizzle(s) if s.is_identity() => vec![
+            "the identity swizzle: no bits move".to_string(),
+            s.to_string(),
+        ],
         Value::Swizzle(s) => {
             let (b, m, sh) = s.params();
             vec![
-                format!("XORs the {b} bits at {}.. into the {b} bits at {m}.. of each offset", m + sh.max(0)),
+                format!(
+                    "XORs the {b} bits at {}.. into the {b} bits at {m}.. of each offset",
+                    m + sh.max(0)
+                ),
                 s.to_string(),
             ]
         }
-        Value::Swizzled(s) => vec![format!("size {}, cosize {}", s.size(), s.cosize()), s.to_string()],
+        Value::Swizzled(s) => vec![
+            format!("size {}, cosize {}", s.size(), s.cosize()),
+            s.to_string(),
+        ],
         Value::Tv(t) => {
             let shape: Vec<String> = t.shape().iter().map(i64::to_string).collect();
             let mut info = format!(
@@ -168,7 +206,10 @@ fn describe(v: &Value, whole: &Range<usize>) -> Result<Vec<String>, CalcError> {
                 if t.num_values() == 1 { "" } else { "s" }
             );
             if t.replication() > 1 {
-                info.push_str(&format!(", each element held by {} threads", t.replication()));
+                info.push_str(&format!(
+                    ", each element held by {} threads",
+                    t.replication()
+                ));
             }
             let mut lines = vec![info];
             if let Some(f) = t.factorize() {
@@ -179,22 +220,32 @@ fn describe(v: &Value, whole: &Range<usize>) -> Result<Vec<String>, CalcError> {
             lines
         }
         Value::Text(s) => s.lines().map(str::to_string).collect(),
-        Value::Sym(s) => {
-            return Err(CalcError::new(format!("`{s}` is a name, not a value"), whole.clone())
-                .with_help("names such as f16, x4 or trans are arguments of calls like mma(...) or ldmatrix(...)"))
-        }
+        Value::Sym(s) => return Err(CalcError::new(
+            format!("`{s}` is a name, not a value"),
+            whole.clone(),
+        )
+        .with_help(
+            "names such as f16, x4 or trans are arguments of calls like mma(...) or ldmatrix(...)",
+        )),
     })
 }
 
 /// The `--table` image.
 fn table(v: &Value, whole: &Range<usize>) -> Result<Vec<i64>, CalcError> {
-    let too_big = |n: i64| CalcError::new(format!("{n} entries are too many to tabulate (limit {MAX_CELLS})"), whole.clone());
+    let too_big = |n: i64| {
+        CalcError::new(
+            format!("{n} entries are too many to tabulate (limit {MAX_CELLS})"),
+            whole.clone(),
+        )
+    };
     match v {
         Value::Layout(l) if l.size() <= MAX_CELLS => Ok(l.image()),
         Value::Swizzled(s) if s.size() <= MAX_CELLS => Ok(s.image()),
         Value::Layout(l) => Err(too_big(l.size())),
         Value::Swizzled(s) => Err(too_big(s.size())),
-        Value::Swizzle(s) if s.span() <= MAX_CELLS => Ok((0..s.span()).map(|i| s.apply(i)).collect()),
+        Value::Swizzle(s) if s.span() <= MAX_CELLS => {
+            Ok((0..s.span()).map(|i| s.apply(i)).collect())
+        }
         Value::Tv(t) => {
             let n = t.num_threads().saturating_mul(t.num_values());
             if n > MAX_CELLS {
@@ -203,14 +254,22 @@ fn table(v: &Value, whole: &Range<usize>) -> Result<Vec<i64>, CalcError> {
             let mut out = Vec::with_capacity(n as usize);
             for th in 0..t.num_threads() {
                 for val in 0..t.num_values() {
-                    out.push(t.linear(th, val).map_err(|e| CalcError::new(e.to_string(), whole.clone()))?);
+                    out.push(
+                        t.linear(th, val)
+                            .map_err(|e| CalcError::new(e.to_string(), whole.clone()))?,
+                    );
                 }
             }
             Ok(out)
         }
-        Value::Tuple(_) => {
-            Err(CalcError::new("--table needs a layout, not a number".to_string(), whole.clone()).with_help("try a shape:stride layout or a register layout"))
-        }
-        other => Err(CalcError::new(format!("--table cannot tabulate {}", eval::kind(other)), whole.clone())),
+        Value::Tuple(_) => Err(CalcError::new(
+            "--table needs a layout, not a number".to_string(),
+            whole.clone(),
+        )
+        .with_help("try a shape:stride layout or a register layout")),
+        other => Err(CalcError::new(
+            format!("--table cannot tabulate {}", value::kind(other)),
+            whole.clone(),
+        )),
     }
 }

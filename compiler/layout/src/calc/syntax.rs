@@ -78,7 +78,10 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CalcError> {
             _ => None,
         };
         if let Some(tok) = single {
-            out.push(Token { tok, span: start..start + 1 });
+            out.push(Token {
+                tok,
+                span: start..start + 1,
+            });
             i += 1;
             continue;
         }
@@ -96,21 +99,42 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CalcError> {
             let digits = if neg { &word[1..] } else { word };
             if digits.bytes().all(|b| b.is_ascii_digit()) {
                 let v: i64 = word.parse().map_err(|_| {
-                    CalcError::new(format!("integer `{word}` does not fit in 64 bits"), start..i)
+                    CalcError::new(
+                        format!("integer `{word}` does not fit in 64 bits"),
+                        start..i,
+                    )
                 })?;
-                out.push(Token { tok: Tok::Int(v), span: start..i });
-            } else if neg || word.as_bytes()[0].is_ascii_digit() && !word.bytes().any(|b| b.is_ascii_alphabetic()) {
-                return Err(CalcError::new(format!("`{word}` is not an integer"), start..i));
+                out.push(Token {
+                    tok: Tok::Int(v),
+                    span: start..i,
+                });
+            } else if neg
+                || word.as_bytes()[0].is_ascii_digit()
+                    && !word.bytes().any(|b| b.is_ascii_alphabetic())
+            {
+                return Err(CalcError::new(
+                    format!("`{word}` is not an integer"),
+                    start..i,
+                ));
             } else {
-                out.push(Token { tok: Tok::Ident(word.to_string()), span: start..i });
+                out.push(Token {
+                    tok: Tok::Ident(word.to_string()),
+                    span: start..i,
+                });
             }
             continue;
         }
         let ch = src[i..].chars().next().unwrap_or('?');
-        return Err(CalcError::new(format!("unexpected character `{ch}`"), i..i + ch.len_utf8())
-            .with_help("layouts are written `(4,2):(1,4)`; operations as calls like `coalesce(L)`"));
+        return Err(
+            CalcError::new(format!("unexpected character `{ch}`"), i..i + ch.len_utf8()).with_help(
+                "layouts are written `(4,2):(1,4)`; operations as calls like `coalesce(L)`",
+            ),
+        );
     }
-    out.push(Token { tok: Tok::End, span: src.len()..src.len() });
+    out.push(Token {
+        tok: Tok::End,
+        span: src.len()..src.len(),
+    });
     Ok(out)
 }
 
@@ -146,7 +170,11 @@ pub(crate) struct Parser {
 
 impl Parser {
     pub(crate) fn new(toks: Vec<Token>) -> Parser {
-        Parser { toks, pos: 0, depth: 0 }
+        Parser {
+            toks,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     fn peek(&self) -> &Token {
@@ -161,14 +189,29 @@ impl Parser {
         t
     }
 
-    fn expect(&mut self, want: Tok, ctx: &str, open: Option<Range<usize>>) -> Result<Token, CalcError> {
+    fn expect(
+        &mut self,
+        want: Tok,
+        ctx: &str,
+        open: Option<Range<usize>>,
+    ) -> Result<Token, CalcError> {
         let t = self.peek().clone();
         if t.tok == want {
             return Ok(self.bump());
         }
-        let mut e = CalcError::new(format!("expected {} {ctx}, found {}", describe(&want), describe(&t.tok)), t.span.clone());
+        let mut e = CalcError::new(
+            format!(
+                "expected {} {ctx}, found {}",
+                describe(&want),
+                describe(&t.tok)
+            ),
+            t.span.clone(),
+        );
         if let Some(o) = open {
-            e = e.with_help(&format!("unbalanced bracket: the one opened at column {} is not closed", o.start + 1));
+            e = e.with_help(&format!(
+                "unbalanced bracket: the one opened at column {} is not closed",
+                o.start + 1
+            ));
         }
         Err(e)
     }
@@ -177,8 +220,16 @@ impl Parser {
         let e = self.expr()?;
         let t = self.peek().clone();
         if t.tok != Tok::End {
-            let help = if t.tok == Tok::RParen { "unbalanced `)`: there is no matching `(`" } else { "remove it or join with an operator" };
-            return Err(CalcError::new(format!("unexpected {} after the expression", describe(&t.tok)), t.span).with_help(help));
+            let help = if t.tok == Tok::RParen {
+                "unbalanced `)`: there is no matching `(`"
+            } else {
+                "remove it or join with an operator"
+            };
+            return Err(CalcError::new(
+                format!("unexpected {} after the expression", describe(&t.tok)),
+                t.span,
+            )
+            .with_help(help));
         }
         Ok(e)
     }
@@ -186,7 +237,10 @@ impl Parser {
     fn enter(&mut self, span: &Range<usize>) -> Result<(), CalcError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(CalcError::new("expression nested too deeply".to_string(), span.clone()));
+            return Err(CalcError::new(
+                "expression nested too deeply".to_string(),
+                span.clone(),
+            ));
         }
         Ok(())
     }
@@ -203,7 +257,10 @@ impl Parser {
             self.bump();
             let rhs = self.postfix()?;
             let span = lhs.span.start..rhs.span.end;
-            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+            lhs = Expr {
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
         }
         Ok(lhs)
     }
@@ -214,13 +271,22 @@ impl Parser {
             self.bump();
             let t = self.bump();
             let Tok::Ident(name) = t.tok else {
-                return Err(CalcError::new(format!("expected a method name after `.`, found {}", describe(&t.tok)), t.span));
+                return Err(CalcError::new(
+                    format!(
+                        "expected a method name after `.`, found {}",
+                        describe(&t.tok)
+                    ),
+                    t.span,
+                ));
             };
             let open = self.expect(Tok::LParen, &format!("after method `{name}`"), None)?;
             let args = self.args(Tok::RParen, open.span.clone())?;
             let end = self.toks[self.pos - 1].span.end;
             let span = e.span.start..end;
-            e = Expr { kind: ExprKind::Method(Box::new(e), name, t.span, args), span };
+            e = Expr {
+                kind: ExprKind::Method(Box::new(e), name, t.span, args),
+                span,
+            };
         }
         Ok(e)
     }
@@ -236,8 +302,11 @@ impl Parser {
         }
         loop {
             if self.peek().tok == Tok::End {
-                return Err(CalcError::new(format!("unbalanced bracket: missing {}", describe(&close)), open)
-                    .with_help("every `(` needs a `)` and every `<` a `>`"));
+                return Err(CalcError::new(
+                    format!("unbalanced bracket: missing {}", describe(&close)),
+                    open,
+                )
+                .with_help("every `(` needs a `)` and every `<` a `>`"));
             }
             out.push(self.expr()?);
             let t = self.peek().clone();
@@ -250,11 +319,18 @@ impl Parser {
                 break;
             }
             if t.tok == Tok::End {
-                return Err(CalcError::new(format!("unbalanced bracket: missing {}", describe(&close)), open)
-                    .with_help("every `(` needs a `)` and every `<` a `>`"));
+                return Err(CalcError::new(
+                    format!("unbalanced bracket: missing {}", describe(&close)),
+                    open,
+                )
+                .with_help("every `(` needs a `)` and every `<` a `>`"));
             }
             return Err(CalcError::new(
-                format!("expected `,` or {}, found {}", describe(&close), describe(&t.tok)),
+                format!(
+                    "expected `,` or {}, found {}",
+                    describe(&close),
+                    describe(&t.tok)
+                ),
                 t.span,
             ));
         }
@@ -269,56 +345,96 @@ impl Parser {
         self.bump();
         let stride = self.primary()?;
         let span = shape.span.start..stride.span.end;
-        Ok(Expr { kind: ExprKind::Layout(Box::new(shape), Box::new(stride)), span })
+        Ok(Expr {
+            kind: ExprKind::Layout(Box::new(shape), Box::new(stride)),
+            span,
+        })
     }
 
     fn int_arg(&mut self) -> Result<i64, CalcError> {
         let t = self.bump();
         match t.tok {
             Tok::Int(v) => Ok(v),
-            other => Err(CalcError::new(format!("expected an integer, found {}", describe(&other)), t.span)),
+            other => Err(CalcError::new(
+                format!("expected an integer, found {}", describe(&other)),
+                t.span,
+            )),
         }
     }
 
     fn primary(&mut self) -> Result<Expr, CalcError> {
         let t = self.bump();
         match t.tok {
-            Tok::Int(v) => self.maybe_stride(Expr { kind: ExprKind::Int(v), span: t.span }),
+            Tok::Int(v) => self.maybe_stride(Expr {
+                kind: ExprKind::Int(v),
+                span: t.span,
+            }),
             Tok::LParen => {
                 let args = self.args(Tok::RParen, t.span.clone())?;
                 let end = self.toks[self.pos - 1].span.end;
-                self.maybe_stride(Expr { kind: ExprKind::Tuple(args), span: t.span.start..end })
+                self.maybe_stride(Expr {
+                    kind: ExprKind::Tuple(args),
+                    span: t.span.start..end,
+                })
             }
             Tok::LAngle => {
                 let args = self.args(Tok::RAngle, t.span.clone())?;
                 let end = self.toks[self.pos - 1].span.end;
                 if args.is_empty() {
-                    return Err(CalcError::new("empty tiler `<>`".to_string(), t.span.start..end));
+                    return Err(CalcError::new(
+                        "empty tiler `<>`".to_string(),
+                        t.span.start..end,
+                    ));
                 }
-                Ok(Expr { kind: ExprKind::Tiler(args), span: t.span.start..end })
+                Ok(Expr {
+                    kind: ExprKind::Tiler(args),
+                    span: t.span.start..end,
+                })
             }
             Tok::Ident(name) if name == "Sw" => {
-                let open = self.expect(Tok::LAngle, "after `Sw` (a swizzle is written Sw<B,M,S>)", None)?;
+                let open = self.expect(
+                    Tok::LAngle,
+                    "after `Sw` (a swizzle is written Sw<B,M,S>)",
+                    None,
+                )?;
                 let b = self.int_arg()?;
                 self.expect(Tok::Comma, "in Sw<B,M,S>", None)?;
                 let m = self.int_arg()?;
                 self.expect(Tok::Comma, "in Sw<B,M,S>", None)?;
                 let s = self.int_arg()?;
                 let close = self.expect(Tok::RAngle, "to close Sw<B,M,S>", Some(open.span))?;
-                Ok(Expr { kind: ExprKind::Swizzle(b, m, s), span: t.span.start..close.span.end })
+                Ok(Expr {
+                    kind: ExprKind::Swizzle(b, m, s),
+                    span: t.span.start..close.span.end,
+                })
             }
             Tok::Ident(name) => {
                 if self.peek().tok == Tok::LParen {
                     let open = self.bump();
                     let args = self.args(Tok::RParen, open.span)?;
                     let end = self.toks[self.pos - 1].span.end;
-                    Ok(Expr { kind: ExprKind::Call(name, t.span.clone(), args), span: t.span.start..end })
+                    Ok(Expr {
+                        kind: ExprKind::Call(name, t.span.clone(), args),
+                        span: t.span.start..end,
+                    })
                 } else {
-                    Ok(Expr { kind: ExprKind::Sym(name), span: t.span })
+                    Ok(Expr {
+                        kind: ExprKind::Sym(name),
+                        span: t.span,
+                    })
                 }
             }
-            Tok::RParen => Err(CalcError::new("unbalanced `)`: there is no matching `(`".to_string(), t.span)),
-            other => Err(CalcError::new(format!("expected a layout, number or call, found {}", describe(&other)), t.span)),
+            Tok::RParen => Err(CalcError::new(
+                "unbalanced `)`: there is no matching `(`".to_string(),
+                t.span,
+            )),
+            other => Err(CalcError::new(
+                format!(
+                    "expected a layout, number or call, found {}",
+                    describe(&other)
+                ),
+                t.span,
+            )),
         }
     }
 }
