@@ -334,6 +334,40 @@ pub fn replicate(k: i64) -> Result<TvLayout> {
     TvLayout::new(vec![], vec![Mode::replicate(k)], vec![])
 }
 
+/// Modes of `shape` ordered by `ranks` (`ranks[d]` is dimension `d`'s position from the
+/// outermost, 0), innermost first.
+fn ranked_modes(shape: &[i64], ranks: &[usize]) -> Result<Vec<Mode>> {
+    let mut seen = vec![false; shape.len()];
+    if ranks.len() != shape.len()
+        || ranks
+            .iter()
+            .any(|&r| r >= shape.len() || std::mem::replace(&mut seen[r], true))
+    {
+        return Err(LayoutError::Invalid(format!(
+            "{ranks:?} are not the ranks of {} dimensions",
+            shape.len()
+        )));
+    }
+    let mut dims: Vec<usize> = (0..shape.len()).collect();
+    dims.sort_by_key(|&d| std::cmp::Reverse(ranks[d]));
+    Ok(dims
+        .into_iter()
+        .map(|d| Mode::along(shape[d], d, 1))
+        .collect())
+}
+
+/// `spatial` with the thread order given by `ranks` (Tilus' `spatial(*shape, ranks=...)`):
+/// `ranks[d]` is dimension `d`'s position, outermost 0; `[0, 1]` is row-major, `[1, 0]`
+/// column-major.
+pub fn spatial_ranked(shape: &[i64], ranks: &[usize]) -> Result<TvLayout> {
+    TvLayout::new(shape.to_vec(), ranked_modes(shape, ranks)?, vec![])
+}
+
+/// `local` with the slot order given by `ranks` (see [`spatial_ranked`]).
+pub fn local_ranked(shape: &[i64], ranks: &[usize]) -> Result<TvLayout> {
+    TvLayout::new(shape.to_vec(), vec![], ranked_modes(shape, ranks)?)
+}
+
 /// Row-major strides of a flat shape.
 pub(crate) fn row_strides(shape: &[i64]) -> Vec<i64> {
     let mut rs = vec![1i64; shape.len()];
@@ -433,5 +467,25 @@ mod tests {
         let back = TvLayout::from_layout(&[8, 4], &s.to_layout()).unwrap();
         assert_eq!(back, s);
         assert_eq!(s.holders(&[1, 2]).unwrap(), vec![(6, 0)]);
+    }
+
+    #[test]
+    fn ranked_orders() {
+        assert_eq!(
+            spatial_ranked(&[8, 4], &[0, 1]).unwrap(),
+            spatial(&[8, 4]).unwrap()
+        );
+        assert_eq!(
+            spatial_ranked(&[8, 4], &[1, 0]).unwrap(),
+            column_spatial(&[8, 4]).unwrap()
+        );
+        assert_eq!(
+            local_ranked(&[2, 3, 4], &[2, 0, 1])
+                .unwrap()
+                .coords(0, 1)
+                .unwrap(),
+            vec![1, 0, 0]
+        );
+        assert!(local_ranked(&[2, 3], &[0, 0]).is_err());
     }
 }
