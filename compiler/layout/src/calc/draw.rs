@@ -149,7 +149,15 @@ pub(crate) fn svg(
                 });
             }
             Ok(grid(
-                &format!("{expr}  (tile {shape:?}, {} threads)", t.num_threads()),
+                &format!(
+                    "{expr}  (tile ({}), {} threads)",
+                    shape
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    t.num_threads()
+                ),
                 rows,
                 cols,
                 &cells,
