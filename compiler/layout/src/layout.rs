@@ -39,7 +39,10 @@ impl Layout {
                 hi = crate::error::add(hi, reach, "layout extent")?;
             }
         }
-        let _ = (lo, crate::error::add(hi, 1, "layout extent")?);
+        // One past the top (the cosize) and the span `hi - lo` must fit as well.
+        crate::error::add(hi, 1, "layout extent")?;
+        hi.checked_sub(lo)
+            .ok_or(LayoutError::Overflow("layout extent"))?;
         Ok(Layout { shape, stride })
     }
 

@@ -106,11 +106,7 @@ impl TvLayout {
         threads.extend(scale(&a.threads, &b.shape)?);
         let mut values = b.values.clone();
         values.extend(scale(&a.values, &b.shape)?);
-        let t = threads
-            .iter()
-            .chain(&values)
-            .try_fold(1i64, |acc, m| mul(acc, m.extent, "register layout"))?;
-        let _ = t;
+        // `new` checks that the thread and value counts fit in 64 bits.
         TvLayout::new(shape, threads, values)
     }
 
