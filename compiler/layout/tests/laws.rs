@@ -427,3 +427,27 @@ fn inadmissible_inputs_are_errors_not_panics() {
     assert!(tile_to_shape(&l(tup![2, 2], tup![1, 2]), &[3, 4], None).is_err());
     assert!(coalesce_profile(&l(IntTuple::Int(8), IntTuple::Int(1)), &tup![1, 1]).is_err());
 }
+
+#[test]
+fn overlapping_right_operands() {
+    let l = |s, d| Layout::new(s, d).unwrap();
+    // B's modes overlap and A is not linear across them: refused.
+    assert!(composition(&l(tup![3, 2], tup![0, 1]), &l(tup![2, 3], tup![1, 1])).is_err());
+    // B = (3,2):(1,4) is not carry-free on its own, but stays within A's digits: accepted.
+    let a = l(tup![4, 4], tup![1, 10]);
+    let b = l(tup![3, 2], tup![1, 4]);
+    let r = composition(&a, &b).unwrap();
+    for i in 0..6 {
+        assert_eq!(r.eval(i).unwrap(), a.eval(b.eval(i).unwrap()).unwrap());
+    }
+    // A linear left operand composes with anything.
+    assert_eq!(
+        composition(
+            &l(IntTuple::Int(8), IntTuple::Int(2)),
+            &l(tup![2, 2], tup![1, 1])
+        )
+        .unwrap()
+        .to_string(),
+        "(2,2):(2,2)"
+    );
+}
