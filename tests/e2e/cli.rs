@@ -43,7 +43,7 @@ fn build_writes_code_and_a_manifest_that_describe_the_kernel() {
 
 #[test]
 fn every_subcommand_explains_itself_with_an_example() {
-    for sub in ["check", "build", "run"] {
+    for sub in ["check", "build", "run", "layout", "dtype", "pack", "unpack"] {
         let out = tilec(&[sub, "--help"]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success() && text.contains("Example"), "`tilec {sub} --help`:\n{text}");
@@ -129,4 +129,38 @@ fn unpack_inverts_pack() {
     let back = HostArray::from_npy(tilec::runtime::npy::read(p("back.npy")).unwrap(), DType::I8, "back", None).unwrap();
     assert_eq!(back.shape, vec![3, 11]);
     assert_eq!(back.data.iter().map(|b| *b as i8 as i32).collect::<Vec<_>>(), values);
+}
+
+#[test]
+fn layout_calculator_prints_tabulates_and_draws() {
+    let last_line = |args: &[&str]| {
+        let out = tilec(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string()
+    };
+    // CuTe's worked examples (layout-algebra chapter) and the calculator's notations.
+    assert_eq!(last_line(&["layout", "logical_divide((4,2,3):(2,1,8), 4:2)"]), "((2,2),(2,3)):((4,1),(2,8))");
+    assert_eq!(last_line(&["layout", "composition((6,2):(8,2), (4,3):(3,1))"]), "((2,2),3):((24,2),8)");
+    assert_eq!(last_line(&["layout", "size(((2,2),4):((1,4),2))"]), "16");
+    assert_eq!(last_line(&["layout", "eval((4,2):(1,4), 5)"]), "5");
+    assert_eq!(last_line(&["layout", "(4,2):(2,1)", "--table"]), "0 2 4 6 1 3 5 7");
+    // Thread 0 of the m16n8k16 accumulator holds (0,0), (0,1), (8,0), (8,1) of the 16x8 tile.
+    let table = last_line(&["layout", "mma(m16n8k16, f16, c)", "--table"]);
+    assert_eq!(table.split(' ').take(4).collect::<Vec<_>>(), ["0", "1", "64", "65"]);
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("a.svg");
+    last_line(&["layout", "mma(m16n8k16, f16, a)", "--svg", svg.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") || text.starts_with("<?xml"), "an SVG document");
+    assert!(text.contains("T31 V7"), "every cell labelled with thread and slot");
+}
+
+#[test]
+fn layout_errors_point_at_the_column() {
+    let out = tilec(&["layout", "logical_divide((6,8):(8,1), <3:1,4:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("layout__unbalanced", String::from_utf8_lossy(&out.stderr));
+    let out = tilec(&["layout", "blocked_prod((2,2), (3,4))"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("layout__unknown_function", String::from_utf8_lossy(&out.stderr));
 }

@@ -57,16 +57,16 @@ pub fn run(a: Args) -> CliResult {
     let out = match a.emit {
         Emit::Tokens => {
             let text = text_of(&a.file)?;
-            let toks = tilec::syntax::lexer::tokenize(&text).map_err(|e| CliError {
-                source: Some(tilec::Source::new(a.file.display().to_string(), text.clone())),
-                diagnostics: vec![tilec::Diagnostic::at(tilec::syntax::Span::new(e.start, e.end), "unexpected character", "not part of any token")],
+            let toks = tilec::syntax::lexer::tokenize(&text).map_err(|e| {
+                let d = tilec::Diagnostic::at(tilec::syntax::Span::new(e.start, e.end), "unexpected character", "not part of any token");
+                CliError::in_source(tilec::Source::new(a.file.display().to_string(), text.clone()), vec![d])
             })?;
             toks.iter().map(|(l, t, r)| format!("{l}..{r} {t:?}\n")).collect()
         }
         Emit::Ast => {
             let text = text_of(&a.file)?;
             let module = tilec::syntax::parse_module(&text)
-                .map_err(|d| CliError { source: Some(tilec::Source::new(a.file.display().to_string(), text.clone())), diagnostics: vec![d] })?;
+                .map_err(|d| CliError::in_source(tilec::Source::new(a.file.display().to_string(), text.clone()), vec![d]))?;
             format!("{module:#?}\n")
         }
         Emit::Tir => tilec::tir::print_program(&compile(&a.file, &a.defines)?.1),
@@ -93,7 +93,7 @@ pub fn run(a: Args) -> CliResult {
                 (Some(name), _) => select_kernel(program, name, &a.file)?,
                 _ => program,
             };
-            let code = tilec::generate(&program, a.target, stage).map_err(|e| CliError { source: Some(source), diagnostics: vec![e.to_diagnostic()] })?;
+            let code = tilec::generate(&program, a.target, stage).map_err(|e| CliError::in_source(source, vec![e.to_diagnostic()]))?;
             if let (Stage::Assembly, Some(out), [kernel]) = (stage, &a.output, program.kernels.as_slice()) {
                 let manifest = tilec::artifact::manifest(kernel, a.target);
                 let path = out.with_extension("json");

@@ -8,15 +8,30 @@ use tilec::{CompileError, Define, Diagnostic, Options, Source};
 pub struct CliError {
     pub source: Option<Source>,
     pub diagnostics: Vec<Diagnostic>,
+    /// A message already rendered by its owner (the layout calculator renders its own diagnostics).
+    pub rendered: Option<String>,
 }
 
 impl CliError {
     /// A failure with no source location (command-line arguments, files).
     pub fn msg(message: impl Into<String>) -> CliError {
-        CliError { source: None, diagnostics: vec![Diagnostic::error(message)] }
+        CliError { source: None, diagnostics: vec![Diagnostic::error(message)], rendered: None }
+    }
+
+    /// Diagnostics pointing into `source`.
+    pub fn in_source(source: Source, diagnostics: Vec<Diagnostic>) -> CliError {
+        CliError { source: Some(source), diagnostics, rendered: None }
+    }
+
+    /// A failure whose diagnostic text is already rendered.
+    pub fn rendered(text: String) -> CliError {
+        CliError { source: None, diagnostics: Vec::new(), rendered: Some(text) }
     }
 
     pub fn render(&self, color: bool) -> String {
+        if let Some(text) = &self.rendered {
+            return text.clone();
+        }
         match &self.source {
             Some(src) => tilec::render_all(&self.diagnostics, src, color),
             None => self.diagnostics.iter().map(|d| d.render(&Source::new("<command line>", ""), color)).collect(),
@@ -26,7 +41,7 @@ impl CliError {
 
 impl From<CompileError> for CliError {
     fn from(e: CompileError) -> CliError {
-        CliError { source: Some(e.source), diagnostics: e.diagnostics }
+        CliError::in_source(e.source, e.diagnostics)
     }
 }
 

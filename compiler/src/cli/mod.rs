@@ -4,6 +4,7 @@ mod build;
 mod check;
 mod common;
 mod dtype;
+mod layout;
 mod pack;
 mod run;
 
@@ -24,6 +25,7 @@ enum Command {
     Build(build::Args),
     Run(run::Args),
     Dtype(dtype::Args),
+    Layout(layout::Args),
     Pack(pack::PackArgs),
     Unpack(pack::UnpackArgs),
 }
@@ -35,6 +37,7 @@ pub fn main() -> ExitCode {
         Command::Build(a) => build::run(a),
         Command::Run(a) => run::run(a),
         Command::Dtype(a) => dtype::run(a),
+        Command::Layout(a) => layout::run(a),
         Command::Pack(a) => pack::pack(a),
         Command::Unpack(a) => pack::unpack(a),
     };

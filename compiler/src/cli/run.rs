@@ -94,8 +94,8 @@ pub fn run(a: Args) -> CliResult {
         DeviceArg::Cuda => RunDevice::Cuda(0),
     };
     let results = execute::run(kernel, bindings, device).map_err(|e| match e {
-        RunError::Interp(d) => CliError { source: Some(source.clone()), diagnostics: vec![d] },
-        RunError::Codegen(c) => CliError { source: Some(source.clone()), diagnostics: vec![c.to_diagnostic()] },
+        RunError::Interp(d) => CliError::in_source(source.clone(), vec![d]),
+        RunError::Codegen(c) => CliError::in_source(source.clone(), vec![c.to_diagnostic()]),
         other => CliError::msg(other.to_string()),
     })?;
     let where_ = match device {
