@@ -25,7 +25,7 @@ pub use tile_runtime as runtime;
 pub use tilec_backend::{generate, CodegenError, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};
-pub use tilec_core::{interp, sema, syntax, tir};
+pub use tilec_core::{compile_source, interp, modules, sema, syntax, tir};
 pub use tilec_dtype as dtype;
 
 use tilec_core::tir::Program;
@@ -52,16 +52,21 @@ impl std::fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-/// Parses and checks `text` (named `name` in diagnostics) into tile IR.
+/// Parses and checks `text` (named `name` in diagnostics) into tile IR. It may import the standard
+/// library (`use std::softmax;`); relative imports need a file ([`compile_file`]).
 pub fn compile_str(name: &str, text: &str, options: &Options) -> Result<Program, CompileError> {
-    tilec_core::compile_to_tir(text, options).map_err(|diagnostics| CompileError { source: Source::new(name, text), diagnostics })
+    let (source, program) = tilec_core::compile_source(name, text, None, options);
+    program.map_err(|diagnostics| CompileError { source, diagnostics })
 }
 
-/// Reads and compiles a `.tile` file.
+/// Reads and compiles a `.tile` file; its relative imports (`use helpers;`) are found beside it.
 pub fn compile_file(path: &std::path::Path, options: &Options) -> Result<Program, CompileError> {
     let name = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => compile_str(&name, &text, options),
+        Ok(text) => {
+            let (source, program) = tilec_core::compile_source(&name, &text, path.parent(), options);
+            program.map_err(|diagnostics| CompileError { source, diagnostics })
+        }
         Err(e) => Err(CompileError {
             source: Source::new(name.clone(), ""),
             diagnostics: vec![Diagnostic::error(format!("cannot read `{name}`: {e}"))],

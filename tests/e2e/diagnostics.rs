@@ -31,6 +31,11 @@ const SOURCES: &[&str] = &[
     "duplicate_param",
     "view_rank",
     "several_errors",
+    "recursion",
+    "import_missing",
+    "module_function_missing",
+    "control_misuse",
+    "function_misuse",
 ];
 
 #[test]

@@ -10,6 +10,7 @@ mod assemble;
 mod cli;
 mod diagnostics;
 mod interp;
+mod lang;
 mod pipeline;
 
 use std::path::{Path, PathBuf};

@@ -5,19 +5,47 @@
 
 use crate::syntax::span::Span;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel, Severity};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
 
-/// One source file: its name (as shown in diagnostics) and its text.
-#[derive(Clone, Debug)]
+/// The source files of one compilation (the root file, then every module it imports), laid out in one
+/// offset space as rustc's SourceMap does: file `i` occupies `[base_i, base_i + len_i]`, so a [`Span`]
+/// is two offsets and still says which file it is in.
+#[derive(Clone, Debug, Default)]
 pub struct Source {
-    pub name: String,
-    pub text: String,
+    files: Vec<SourceFile>,
+}
+
+#[derive(Clone, Debug)]
+struct SourceFile {
+    name: String,
+    text: String,
+    base: usize,
 }
 
 impl Source {
+    /// A map holding one file, at offset 0.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        Source { name: name.into(), text: text.into() }
+        let mut s = Source::default();
+        s.add(name, text);
+        s
+    }
+
+    /// Adds a file; returns its base offset (what its spans start from).
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> usize {
+        // One byte of gap, so the end of one file (a span at EOF) is never the start of the next.
+        let base = self.files.last().map_or(0, |f| f.base + f.text.len() + 1);
+        self.files.push(SourceFile { name: name.into(), text: text.into(), base });
+        base
+    }
+
+    /// The name of the file holding `offset`.
+    pub fn file_name(&self, offset: usize) -> Option<&str> {
+        self.locate(offset).map(|i| self.files[i].name.as_str())
+    }
+
+    fn locate(&self, offset: usize) -> Option<usize> {
+        self.files.iter().rposition(|f| f.base <= offset && offset <= f.base + f.text.len())
     }
 }
 
@@ -79,32 +107,37 @@ impl Diagnostic {
         self.labels.iter().find(|l| l.primary).map(|l| l.span)
     }
 
-    fn to_codespan(&self) -> CsDiagnostic<()> {
+    fn to_codespan(&self, source: &Source) -> Option<CsDiagnostic<usize>> {
         let severity = match self.severity {
             Level::Error => Severity::Error,
             Level::Warning => Severity::Warning,
         };
-        let labels = self
-            .labels
-            .iter()
-            .map(|l| {
-                let label = if l.primary { CsLabel::primary((), l.span.range()) } else { CsLabel::secondary((), l.span.range()) };
-                label.with_message(&l.message)
-            })
-            .collect();
-        CsDiagnostic::new(severity).with_message(&self.message).with_labels(labels).with_notes(self.notes.clone())
+        let mut labels = Vec::new();
+        for l in &self.labels {
+            let file = source.locate(l.span.start as usize)?;
+            let base = source.files[file].base;
+            let range = l.span.start as usize - base..(l.span.end as usize - base).min(source.files[file].text.len());
+            let label = if l.primary { CsLabel::primary(file, range) } else { CsLabel::secondary(file, range) };
+            labels.push(label.with_message(&l.message));
+        }
+        Some(CsDiagnostic::new(severity).with_message(&self.message).with_labels(labels).with_notes(self.notes.clone()))
     }
 
     /// Renders the diagnostic against its source, with ANSI colours if `color`.
     pub fn render(&self, source: &Source, color: bool) -> String {
-        let file = SimpleFile::new(source.name.as_str(), source.text.as_str());
+        let mut files = SimpleFiles::new();
+        for f in &source.files {
+            files.add(f.name.as_str(), f.text.as_str());
+        }
         let config = term::Config::default();
-        let diag = self.to_codespan();
+        let Some(diag) = self.to_codespan(source) else {
+            return format!("error: {}\n", self.message);
+        };
         let rendered = if color {
             let mut buf = termcolor::Buffer::ansi();
-            term::emit_to_write_style(&mut buf, &config, &file, &diag).map(|_| String::from_utf8_lossy(buf.as_slice()).into_owned())
+            term::emit_to_write_style(&mut buf, &config, &files, &diag).map(|_| String::from_utf8_lossy(buf.as_slice()).into_owned())
         } else {
-            term::emit_into_string(&config, &file, &diag)
+            term::emit_into_string(&config, &files, &diag)
         };
         // A span outside the file is a compiler bug; still say what went wrong rather than nothing.
         rendered.unwrap_or_else(|_| format!("error: {}\n", self.message))

@@ -6,6 +6,7 @@
 
 pub mod diag;
 pub mod interp;
+pub mod modules;
 pub mod numeric;
 pub mod sema;
 pub mod syntax;
@@ -13,8 +14,15 @@ pub mod tir;
 
 pub use diag::{Diagnostic, Source};
 
-/// Parses and checks one source file into tile IR.
+/// Parses and checks one source text into tile IR (it may import the standard library).
 pub fn compile_to_tir(src: &str, options: &sema::Options) -> Result<tir::Program, Vec<Diagnostic>> {
-    let module = syntax::parse_module(src).map_err(|d| vec![d])?;
-    sema::check_module(&module, options)
+    compile_source("<source>", src, None, options).1
+}
+
+/// Loads `text` (named `name`) and what it imports (relative imports from `dir`), checks it, and
+/// returns every file read (to render diagnostics against) with the tile IR of its kernels.
+pub fn compile_source(name: &str, text: &str, dir: Option<&std::path::Path>, options: &sema::Options) -> (Source, Result<tir::Program, Vec<Diagnostic>>) {
+    let (source, modules) = modules::load_program(name, text, dir, &modules::FileLoader);
+    let program = modules.and_then(|m| sema::check_program(&m, options));
+    (source, program)
 }

@@ -60,12 +60,14 @@ pub fn options(defines: &[Define]) -> Options {
     Options { defines: defines.to_vec() }
 }
 
-/// Reads and compiles the source file.
+/// Reads and compiles the source file; returns every file read (for later diagnostics) and the IR.
 pub fn compile(path: &Path, defines: &[Define]) -> CliResult<(Source, tilec::tir::Program)> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::msg(format!("cannot read `{}`: {e}", path.display())))?;
-    let name = path.display().to_string();
-    let program = tilec::compile_str(&name, &text, &options(defines))?;
-    Ok((Source::new(name, text), program))
+    let (source, program) = tilec::compile_source(&path.display().to_string(), &text, path.parent(), &options(defines));
+    match program {
+        Ok(p) => Ok((source, p)),
+        Err(diagnostics) => Err(CliError::in_source(source, diagnostics)),
+    }
 }
 
 /// Writes `text` to `path`, or to standard output without a path.

@@ -31,7 +31,7 @@ pub fn eval(e: &Expr, scopes: &Scopes) -> Result<ConstValue, Diagnostic> {
             _ => Err(Diagnostic::at(e.span, "operator does not apply to this compile-time value", "here")),
         },
         ExprKind::Binary(op, a, b) => binary(e, *op, eval(a, scopes)?, eval(b, scopes)?),
-        ExprKind::Call { callee, generics, args, named, bracket: false } if generics.is_empty() && named.is_empty() && is_int_fn(&callee.name) => {
+        ExprKind::Call { module: None, callee, generics, args, named, bracket: false } if generics.is_empty() && named.is_empty() && is_int_fn(&callee.name) => {
             if args.len() != 2 {
                 return Err(Diagnostic::at(e.span, format!("`{}` takes 2 arguments", callee.name), format!("{} given", args.len())));
             }
@@ -124,7 +124,7 @@ pub fn index_expr(e: &Expr, scopes: &Scopes) -> Result<IndexExpr, Diagnostic> {
                 _ => return Err(Diagnostic::at(e.span, "launch sizes are integer expressions", "not an integer operation")),
             })
         }
-        ExprKind::Call { callee, args, generics, named, bracket: false } if generics.is_empty() && named.is_empty() && is_int_fn(&callee.name) && args.len() == 2 => {
+        ExprKind::Call { module: None, callee, args, generics, named, bracket: false } if generics.is_empty() && named.is_empty() && is_int_fn(&callee.name) && args.len() == 2 => {
             let (a, b) = (bx(index_expr(&args[0], scopes)?), bx(index_expr(&args[1], scopes)?));
             Ok(match callee.name.as_str() {
                 "cdiv" => IndexExpr::Cdiv(a, b),

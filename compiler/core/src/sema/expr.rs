@@ -47,7 +47,7 @@ impl Checker<'_> {
             },
             ExprKind::Index(base, _) => {
                 let what = match &base.kind {
-                    ExprKind::Name(id) if matches!(self.scopes.lookup(&id.name), Some(Binding::Tensor(_))) => {
+                    ExprKind::Name(id) if matches!(self.scopes.lookup(&id.name), Some(Binding::Tensor(_) | Binding::View(..))) => {
                         format!("`{}[...]` is a view of a global tensor, not a value", id.name)
                     }
                     _ => "only global tensors can be indexed".to_string(),
@@ -87,7 +87,7 @@ impl Checker<'_> {
             }
             Some(Binding::Poisoned) => Err(super::ErrorReported),
             Some(Binding::Dim(i)) => Ok(Operand::Val(self.b.push(Op::DimSize(i), Type::Scalar(DType::I64), id.span))),
-            Some(Binding::Tensor(_)) => Err(self.rep.report(
+            Some(Binding::Tensor(_) | Binding::View(..)) => Err(self.rep.report(
                 Diagnostic::at(id.span, format!("`{}` is a global tensor; arithmetic works on register tiles", id.name), "global memory")
                     .with_help(format!("load it first: `load({}[i..], [SIZE])`", id.name)),
             )),

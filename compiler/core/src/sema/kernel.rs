@@ -12,17 +12,34 @@ use tilec_dtype::DType;
 /// What a function body is checked with.
 pub struct Checker<'a> {
     pub rep: &'a Reporter,
+    pub ctx: &'a super::program::ProgramCtx<'a>,
+    /// The module whose code is being checked (a device function's, while inlining it).
+    pub module: usize,
+    /// The functions being inlined, outermost first: (module, name).
+    pub call_stack: Vec<(usize, String)>,
     pub b: Builder,
     pub scopes: Scopes,
     pub params: Vec<Param>,
     pub dims: Vec<String>,
+    /// The loops around the statement being checked, innermost last.
+    pub loops: Vec<super::stmt::LoopCtx>,
 }
 
 /// The most threads a block may have (every current NVIDIA and AMD target).
 const MAX_THREADS: i64 = 1024;
 
-pub fn check_kernel(k: &ast::Kernel, options: &Options, rep: &Reporter) -> Checked<Kernel> {
-    let mut cx = Checker { rep, b: Builder::new(), scopes: Scopes::new(), params: Vec::new(), dims: Vec::new() };
+pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, ctx: &'a super::program::ProgramCtx<'a>) -> Checked<Kernel> {
+    let mut cx = Checker {
+        rep,
+        ctx,
+        module: 0,
+        call_stack: Vec::new(),
+        b: Builder::new(),
+        scopes: Scopes::new(),
+        params: Vec::new(),
+        dims: Vec::new(),
+        loops: Vec::new(),
+    };
     let mut declared: Vec<(String, crate::syntax::Span)> = Vec::new();
     let mut declare = |id: &ast::Ident| -> Checked<()> {
         if let Some((_, first)) = declared.iter().find(|(n, _)| *n == id.name) {

@@ -10,7 +10,9 @@ mod builder;
 mod builtins;
 mod consts;
 mod expr;
+mod function;
 mod kernel;
+mod program;
 mod scope;
 mod stmt;
 
@@ -73,13 +75,16 @@ impl Reporter {
     }
 }
 
-/// Checks a parsed module and builds its tile IR.
-pub fn check_module(module: &ast::Module, options: &Options) -> Result<Program, Vec<Diagnostic>> {
+/// Checks a loaded program (the root module first, then what it imports) and builds the tile IR of the
+/// root module's kernels.
+pub fn check_program(modules: &[crate::modules::Module], options: &Options) -> Result<Program, Vec<Diagnostic>> {
     let reporter = Reporter::default();
+    let ctx = program::ProgramCtx::new(modules, &reporter);
+    let module = &modules[0].ast;
     let mut kernels: Vec<Kernel> = Vec::new();
     let mut seen: Vec<(&str, Span)> = Vec::new();
     for item in &module.items {
-        let ast::Item::Kernel(k) = item;
+        let ast::Item::Kernel(k) = item else { continue };
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == k.name.name) {
             reporter.report(
                 Diagnostic::at(k.name.span, format!("kernel `{}` is defined twice", k.name.name), "second definition")
@@ -88,15 +93,15 @@ pub fn check_module(module: &ast::Module, options: &Options) -> Result<Program, 
             continue;
         }
         seen.push((&k.name.name, k.name.span));
-        if let Ok(kernel) = kernel::check_kernel(k, options, &reporter) {
+        if let Ok(kernel) = kernel::check_kernel(k, options, &reporter, &ctx) {
             kernels.push(kernel);
         }
     }
     for d in &options.defines {
-        let used = module.items.iter().any(|ast::Item::Kernel(k)| k.consts.iter().any(|c| c.name.name == d.name));
+        let kernels_ast = || module.items.iter().filter_map(|i| if let ast::Item::Kernel(k) = i { Some(k) } else { None });
+        let used = kernels_ast().any(|k| k.consts.iter().any(|c| c.name.name == d.name));
         if !used {
-            let mut names: Vec<&str> =
-                module.items.iter().flat_map(|ast::Item::Kernel(k)| k.consts.iter().map(|c| c.name.name.as_str())).collect();
+            let mut names: Vec<&str> = kernels_ast().flat_map(|k| k.consts.iter().map(|c| c.name.name.as_str())).collect();
             names.sort();
             names.dedup();
             let have = if names.is_empty() { "no kernel has compile-time parameters".to_string() } else { format!("compile-time parameters here: {}", names.join(", ")) };

@@ -5,7 +5,7 @@
 //! its value at the end of each iteration, and after the loop the name is bound to the final value.
 
 use super::kernel::Checker;
-use super::scope::Binding;
+use super::scope::{Binding, Scopes};
 use super::{consts, Checked};
 use crate::diag::Diagnostic;
 use crate::syntax::ast::{self, ExprKind, StmtKind};
@@ -21,7 +21,7 @@ impl Checker<'_> {
         }
     }
 
-    fn stmt(&mut self, s: &ast::Stmt) -> Checked<()> {
+    pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Checked<()> {
         match &s.kind {
             StmtKind::Let { name, value } => {
                 let v = self.value(value);
@@ -61,13 +61,177 @@ impl Checker<'_> {
                 }
             },
             StmtKind::For { var, iter, body } => self.for_loop(var, iter, body, s.span)?,
+            StmtKind::If { cond, then, els } => self.if_else(cond, then, els.as_ref(), s.span)?,
+            StmtKind::While { cond, body } => self.while_loop(cond, body, s.span)?,
+            StmtKind::Break | StmtKind::Continue => {
+                let Some(lp) = self.loops.last() else {
+                    let what = if matches!(s.kind, StmtKind::Break) { "break" } else { "continue" };
+                    return Err(self.rep.report(Diagnostic::at(s.span, format!("`{what}` outside of a loop"), "not in a `for` or `while`")));
+                };
+                let vals: Vec<_> = lp
+                    .names
+                    .iter()
+                    .map(|n| match self.scopes.lookup_in(lp.frame, n) {
+                        Some(Binding::Local(v)) => *v,
+                        _ => unreachable!("carried names stay bound in the loop frame"),
+                    })
+                    .collect();
+                let op = if matches!(s.kind, StmtKind::Break) { Op::Break(vals) } else { Op::Continue(vals) };
+                self.b.push_inst(Inst { op, results: vec![], span: s.span });
+            }
+            StmtKind::Return(_) => {
+                return Err(self.rep.report(
+                    Diagnostic::at(s.span, "`return` can only end a function body", "not the last statement of a function")
+                        .with_note("kernels return nothing; a device function returns the value of its last statement `return e;`"),
+                ))
+            }
         }
         Ok(())
     }
 
+    /// The variables declared outside `blocks` and assigned inside them, with their current values.
+    fn carried_by(&self, blocks: &[&ast::Block]) -> Vec<(String, crate::tir::ValueId)> {
+        let mut carried: Vec<(String, crate::tir::ValueId)> = Vec::new();
+        for b in blocks {
+            for name in assigned_outside(b) {
+                if carried.iter().any(|(n, _)| *n == name) {
+                    continue;
+                }
+                if let Some(Binding::Local(v)) = self.scopes.lookup(&name) {
+                    carried.push((name, *v));
+                }
+            }
+        }
+        carried
+    }
+
+    /// A block in a scope of its own; returns the values of `names` at its end.
+    fn branch(&mut self, b: &ast::Block, names: &[(String, crate::tir::ValueId)]) -> Vec<crate::tir::ValueId> {
+        self.scopes.push();
+        self.block(b);
+        self.scopes.pop();
+        names
+            .iter()
+            .map(|(n, old)| match self.scopes.lookup(n) {
+                Some(Binding::Local(v)) => *v,
+                _ => *old,
+            })
+            .collect()
+    }
+
+    fn if_else(&mut self, cond: &ast::Expr, then: &ast::Block, els: Option<&ast::Block>, span: crate::syntax::Span) -> Checked<()> {
+        // A condition known at compile time selects its branch; the other is not checked, so a branch
+        // may use what only makes sense for some parameter values (a compile-time `if`).
+        if let Ok(crate::tir::ConstValue::Bool(c)) = consts::eval(cond, &self.scopes) {
+            if let Some(b) = if c { Some(then) } else { els } {
+                self.scopes.push();
+                self.block(b);
+                self.scopes.pop();
+            }
+            return Ok(());
+        }
+        let c = self.value(cond)?;
+        let ty = self.b.ty(c).clone();
+        if ty != Type::Scalar(DType::Bool) {
+            return Err(self.rep.report(
+                Diagnostic::at(cond.span, format!("an `if` needs a bool scalar, found `{ty}`"), "not a bool scalar")
+                    .with_help("for an elementwise choice between tiles, use `where(cond, a, b)`"),
+            ));
+        }
+        let blocks: Vec<&ast::Block> = std::iter::once(then).chain(els).collect();
+        let carried = self.carried_by(&blocks);
+        self.b.open_block(vec![], span);
+        let then_vals = self.branch(then, &carried);
+        let then_block = self.b.close_block(then_vals);
+        for (n, old) in &carried {
+            self.scopes.assign(n, *old);
+        }
+        self.b.open_block(vec![], span);
+        let else_vals = match els {
+            Some(e) => self.branch(e, &carried),
+            None => carried.iter().map(|(_, v)| *v).collect(),
+        };
+        let else_block = self.b.close_block(else_vals);
+        let results: Vec<_> = carried.iter().map(|(_, v)| self.b.new_value(self.b.ty(*v).clone(), span)).collect();
+        self.b.push_inst(Inst { op: Op::If { cond: c, then: then_block, els: else_block }, results: results.clone(), span });
+        for ((n, _), r) in carried.iter().zip(results) {
+            self.scopes.assign(n, r);
+        }
+        Ok(())
+    }
+
+    fn while_loop(&mut self, cond: &ast::Expr, body: &ast::Block, span: crate::syntax::Span) -> Checked<()> {
+        let carried = self.carried_by(&[body]);
+        let inits: Vec<_> = carried.iter().map(|(_, v)| *v).collect();
+        let types: Vec<Type> = inits.iter().map(|v| self.b.ty(*v).clone()).collect();
+
+        let cond_args = self.b.open_block(types.clone(), span);
+        self.scopes.push();
+        for ((n, _), a) in carried.iter().zip(&cond_args) {
+            self.scopes.bind(n, Binding::Local(*a));
+        }
+        let c = self.value(cond);
+        self.scopes.pop();
+        let c = match c {
+            Ok(c) if *self.b.ty(c) == Type::Scalar(DType::Bool) => c,
+            Ok(c) => {
+                let ty = self.b.ty(c).clone();
+                self.b.close_block(vec![]);
+                return Err(self.rep.report(Diagnostic::at(cond.span, format!("a `while` needs a bool scalar, found `{ty}`"), "not a bool scalar")));
+            }
+            Err(e) => {
+                self.b.close_block(vec![]);
+                return Err(e);
+            }
+        };
+        let cond_block = self.b.close_block(vec![c]);
+
+        let body_args = self.b.open_block(types, span);
+        let yields = self.loop_body(&carried, &body_args, body, |_| {});
+        let body_block = self.b.close_block(yields);
+
+        let results: Vec<_> = inits.iter().map(|v| self.b.new_value(self.b.ty(*v).clone(), span)).collect();
+        self.b.push_inst(Inst { op: Op::While { inits, cond: cond_block, body: body_block }, results: results.clone(), span });
+        for ((n, _), r) in carried.iter().zip(results) {
+            self.scopes.assign(n, r);
+        }
+        Ok(())
+    }
+
+    /// Checks a loop body: binds the carried names to `args` in a loop frame (where `break` and
+    /// `continue` find them), the body's own `let`s in a frame above; returns the values to yield.
+    fn loop_body(
+        &mut self,
+        carried: &[(String, crate::tir::ValueId)],
+        args: &[crate::tir::ValueId],
+        body: &ast::Block,
+        bind_extra: impl FnOnce(&mut Scopes),
+    ) -> Vec<crate::tir::ValueId> {
+        self.scopes.push();
+        for ((name, _), arg) in carried.iter().zip(args) {
+            self.scopes.bind(name, Binding::Local(*arg));
+        }
+        let frame = self.scopes.depth();
+        self.loops.push(LoopCtx { names: carried.iter().map(|(n, _)| n.clone()).collect(), frame });
+        self.scopes.push();
+        bind_extra(&mut self.scopes);
+        self.block(body);
+        self.scopes.pop();
+        self.loops.pop();
+        let yields = carried
+            .iter()
+            .map(|(name, _)| match self.scopes.lookup_in(frame, name) {
+                Some(Binding::Local(v)) => *v,
+                _ => unreachable!("carried names stay bound in the loop frame"),
+            })
+            .collect();
+        self.scopes.pop();
+        yields
+    }
+
     fn for_loop(&mut self, var: &ast::Ident, iter: &ast::Expr, body: &ast::Block, span: crate::syntax::Span) -> Checked<()> {
         let args = match &iter.kind {
-            ExprKind::Call { callee, args, generics, named, bracket: false } if callee.name == "range" && generics.is_empty() && named.is_empty() => args,
+            ExprKind::Call { module: None, callee, args, generics, named, bracket: false } if callee.name == "range" && generics.is_empty() && named.is_empty() => args,
             _ => return Err(self.rep.report(Diagnostic::at(iter.span, "a `for` loop runs over `range(start, end)` or `range(start, end, step)`", "expected `range(...)`"))),
         };
         if !(2..=3).contains(&args.len()) {
@@ -85,35 +249,15 @@ impl Checker<'_> {
         };
 
         // Variables declared outside and assigned inside are carried through the loop.
-        let mut carried: Vec<(String, crate::tir::ValueId)> = Vec::new();
-        for name in assigned_outside(body) {
-            if let Some(Binding::Local(v)) = self.scopes.lookup(&name) {
-                carried.push((name, *v));
-            }
-        }
+        let carried = self.carried_by(&[body]);
         let inits: Vec<_> = carried.iter().map(|(_, v)| *v).collect();
         let mut arg_types = vec![Type::Scalar(DType::I64)];
         arg_types.extend(inits.iter().map(|v| self.b.ty(*v).clone()));
         let block_args = self.b.open_block(arg_types, span);
-
         // Two frames: the carried values, then the body's own `let`s, so a `let` that shadows a carried
         // name after assigning it does not replace what the loop yields.
-        self.scopes.push();
-        for ((name, _), arg) in carried.iter().zip(&block_args[1..]) {
-            self.scopes.bind(name, Binding::Local(*arg));
-        }
-        self.scopes.push();
-        self.scopes.bind(&var.name, Binding::Local(block_args[0]));
-        self.block(body);
-        self.scopes.pop();
-        let yields: Vec<_> = carried
-            .iter()
-            .map(|(name, _)| match self.scopes.lookup(name) {
-                Some(Binding::Local(v)) => *v,
-                _ => unreachable!("carried names stay bound in the loop frame"),
-            })
-            .collect();
-        self.scopes.pop();
+        let iv = block_args[0];
+        let yields = self.loop_body(&carried, &block_args[1..], body, |scopes| scopes.bind(&var.name, Binding::Local(iv)));
         let body = self.b.close_block(yields);
 
         let results: Vec<_> = inits.iter().map(|v| self.b.new_value(self.b.ty(*v).clone(), span)).collect();
@@ -134,22 +278,36 @@ fn assigned_outside(b: &ast::Block) -> Vec<String> {
                     declared.insert(name.name.clone());
                 }
                 StmtKind::Assign { name, .. } if !declared.contains(&name.name) && !out.contains(&name.name) => out.push(name.name.clone()),
-                StmtKind::For { var, body, .. } => {
-                    let mut inner = declared.clone();
-                    inner.insert(var.name.clone());
-                    let mut nested = Vec::new();
-                    walk(body, &mut inner, &mut nested);
-                    for n in nested {
-                        if !declared.contains(&n) && !out.contains(&n) {
-                            out.push(n);
-                        }
+                StmtKind::For { var, body, .. } => nested(body, Some(&var.name), declared, out),
+                StmtKind::While { body, .. } => nested(body, None, declared, out),
+                StmtKind::If { then, els, .. } => {
+                    nested(then, None, declared, out);
+                    if let Some(e) = els {
+                        nested(e, None, declared, out);
                     }
                 }
                 _ => {}
             }
         }
     }
+    fn nested(b: &ast::Block, var: Option<&String>, declared: &HashSet<String>, out: &mut Vec<String>) {
+        let mut inner = declared.clone();
+        inner.extend(var.cloned());
+        let mut found = Vec::new();
+        walk(b, &mut inner, &mut found);
+        for n in found {
+            if !declared.contains(&n) && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
     let mut out = Vec::new();
     walk(b, &mut HashSet::new(), &mut out);
     out
+}
+
+/// An enclosing loop, for `break` and `continue`: its carried names and the frame that holds them.
+pub struct LoopCtx {
+    pub names: Vec<String>,
+    pub frame: usize,
 }

@@ -21,6 +21,59 @@ pub struct Module {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Kernel(Kernel),
+    Function(Function),
+    Use(Use),
+}
+
+/// `fn NAME<CONSTS>(PARAMS) { BODY }`: a device function, inlined at every call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    pub name: Ident,
+    pub consts: Vec<ConstParam>,
+    pub params: Vec<FnParam>,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// A function parameter with an optional type: `x`, `x: f32`, `x: T[M, N]`, `x: global f16[K]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnParam {
+    pub name: Ident,
+    pub ty: Option<TypeAnn>,
+    pub span: Span,
+}
+
+/// A type as written on a function parameter; names in `dims` that are not known bind to the
+/// argument's extents (generic shapes), and a `dtype` name that is not known binds to its dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeAnn {
+    pub global: bool,
+    pub dtype: Ident,
+    /// `None` for a scalar.
+    pub dims: Option<Vec<Expr>>,
+    pub span: Span,
+}
+
+/// `use std::softmax;` or `use std::softmax::rows;` (or a path relative to the importing file).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Use {
+    pub path: Vec<Ident>,
+    pub span: Span,
+}
+
+/// `tune { BM in [64, 128], BN in [64, 128], require(BM * BN <= 16384) }`: a schedule space.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tune {
+    pub entries: Vec<TuneEntry>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TuneEntry {
+    /// A compile-time parameter and the values to try.
+    Param { name: Ident, values: Vec<Expr> },
+    /// A constraint every point of the space satisfies.
+    Require(Expr),
 }
 
 /// `kernel NAME<CONSTS>(PARAMS) ATTRS { BODY }`
@@ -30,6 +83,7 @@ pub struct Kernel {
     pub consts: Vec<ConstParam>,
     pub params: Vec<Param>,
     pub attrs: Vec<Attr>,
+    pub tune: Option<Tune>,
     pub body: Block,
     pub span: Span,
 }
@@ -89,6 +143,14 @@ pub enum StmtKind {
     Assign { name: Ident, value: Expr },
     /// `for VAR in range(START, END, STEP) { BODY }`
     For { var: Ident, iter: Expr, body: Block },
+    /// `if COND { THEN } else { ELSE }`; `else if` nests another `if` in the else block.
+    If { cond: Expr, then: Block, els: Option<Block> },
+    /// `while COND { BODY }`
+    While { cond: Expr, body: Block },
+    Break,
+    Continue,
+    /// `return VALUE;` — the last statement of a function.
+    Return(Option<Expr>),
     /// An expression evaluated for its effect, such as `store(...)`.
     Expr(Expr),
 }
@@ -160,9 +222,9 @@ pub enum ExprKind {
     Name(Ident),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
-    /// `callee<generics>(args)`; `callee<generics>[args]` is written with `bracket = true`
+    /// `module::callee<generics>(args)`; `callee<generics>[args]` is written with `bracket = true`
     /// (`zeros<f32>[BM, BN]`).
-    Call { callee: Ident, generics: Vec<Expr>, args: Vec<Expr>, named: Vec<NamedArg>, bracket: bool },
+    Call { module: Option<Ident>, callee: Ident, generics: Vec<Expr>, args: Vec<Expr>, named: Vec<NamedArg>, bracket: bool },
     /// `base.field`, e.g. `block.x`.
     Field(Box<Expr>, Ident),
     /// `base[i.., j]`: a view of a global tensor at an offset.

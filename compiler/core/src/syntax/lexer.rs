@@ -23,6 +23,24 @@ pub enum Token<'src> {
     In,
     #[token("global")]
     Global,
+    #[token("fn")]
+    Fn,
+    #[token("use")]
+    Use,
+    #[token("if")]
+    If,
+    #[token("else")]
+    Else,
+    #[token("while")]
+    While,
+    #[token("break")]
+    Break,
+    #[token("continue")]
+    Continue,
+    #[token("return")]
+    Return,
+    #[token("tune")]
+    Tune,
     #[token("true")]
     True,
     #[token("false")]
@@ -56,6 +74,10 @@ pub enum Token<'src> {
     Semi,
     #[token(":")]
     Colon,
+    #[token("::")]
+    PathSep,
+    #[token("->")]
+    Arrow,
     #[token(".")]
     Dot,
     #[token("..")]
@@ -103,6 +125,17 @@ impl fmt::Display for Token<'_> {
             Token::For => "for",
             Token::In => "in",
             Token::Global => "global",
+            Token::Fn => "fn",
+            Token::Use => "use",
+            Token::If => "if",
+            Token::Else => "else",
+            Token::While => "while",
+            Token::Break => "break",
+            Token::Continue => "continue",
+            Token::Return => "return",
+            Token::Tune => "tune",
+            Token::PathSep => "::",
+            Token::Arrow => "->",
             Token::True => "true",
             Token::False => "false",
             Token::LParen => "(",
@@ -147,13 +180,18 @@ pub type Spanned<'src> = (usize, Token<'src>, usize);
 
 /// Splits `src` into tokens with their byte ranges.
 pub fn tokenize(src: &str) -> Result<Vec<Spanned<'_>>, LexError> {
+    tokenize_at(src, 0)
+}
+
+/// Splits `src` into tokens whose offsets start at `base` (the file's place in a [`crate::Source`]).
+pub fn tokenize_at(src: &str, base: usize) -> Result<Vec<Spanned<'_>>, LexError> {
     let mut out = Vec::new();
     let mut lex = Token::lexer(src);
     while let Some(tok) = lex.next() {
         let span = lex.span();
         match tok {
-            Ok(tok) => out.push((span.start, tok, span.end)),
-            Err(()) => return Err(LexError { start: span.start, end: span.end }),
+            Ok(tok) => out.push((base + span.start, tok, base + span.end)),
+            Err(()) => return Err(LexError { start: base + span.start, end: base + span.end }),
         }
     }
     mark_generic_opens(&mut out);

@@ -5,5 +5,5 @@ pub mod lexer;
 pub mod parse;
 pub mod span;
 
-pub use parse::parse_module;
+pub use parse::{parse_module, parse_module_at};
 pub use span::{Span, Spanned};

@@ -1,7 +1,7 @@
 //! Parsing: tokens → AST, with syntax errors turned into diagnostics.
 
 use super::ast::Module;
-use super::lexer::{tokenize, LexError, Token};
+use super::lexer::{tokenize_at, LexError, Token};
 use crate::diag::Diagnostic;
 use crate::syntax::span::Span;
 use lalrpop_util::ParseError;
@@ -16,22 +16,27 @@ type GrammarError<'src> = ParseError<usize, Token<'src>, LexError>;
 
 /// Parses one source file.
 pub fn parse_module(src: &str) -> Result<Module, Diagnostic> {
-    let tokens = tokenize(src).map_err(|e| lex_diagnostic(src, e))?;
-    grammar::ModuleParser::new().parse(tokens).map_err(|e| parse_diagnostic(src, e))
+    parse_module_at(src, 0)
 }
 
-fn lex_diagnostic(src: &str, e: LexError) -> Diagnostic {
-    let text = &src[e.start..e.end];
+/// Parses one source file whose spans start at `base` (its place in a [`crate::Source`]).
+pub fn parse_module_at(src: &str, base: usize) -> Result<Module, Diagnostic> {
+    let tokens = tokenize_at(src, base).map_err(|e| lex_diagnostic(src, base, e))?;
+    grammar::ModuleParser::new().parse(tokens).map_err(|e| parse_diagnostic(src, base, e))
+}
+
+fn lex_diagnostic(src: &str, base: usize, e: LexError) -> Diagnostic {
+    let text = src.get(e.start - base..e.end - base).unwrap_or("?");
     Diagnostic::at(Span::new(e.start, e.end), format!("unexpected character `{text}`"), "not part of any token")
 }
 
-fn parse_diagnostic(src: &str, e: GrammarError<'_>) -> Diagnostic {
+fn parse_diagnostic(src: &str, base: usize, e: GrammarError<'_>) -> Diagnostic {
     match e {
         ParseError::InvalidToken { location } => {
             Diagnostic::at(Span::new(location, location + 1), "invalid token", "here")
         }
         ParseError::UnrecognizedEof { location, expected } => {
-            let at = location.min(src.len());
+            let at = location.min(base + src.len());
             Diagnostic::at(Span::new(at, at), "unexpected end of file", "the file ends here")
                 .with_note(expected_note(&expected))
         }
@@ -41,7 +46,7 @@ fn parse_diagnostic(src: &str, e: GrammarError<'_>) -> Diagnostic {
         ParseError::ExtraToken { token: (l, tok, r) } => {
             Diagnostic::at(Span::new(l, r), format!("unexpected `{tok}` after the end"), "extra token")
         }
-        ParseError::User { error } => lex_diagnostic(src, error),
+        ParseError::User { error } => lex_diagnostic(src, base, error),
     }
 }
 

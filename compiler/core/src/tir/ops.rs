@@ -73,6 +73,16 @@ pub enum Op {
     /// induction variable then the carried values (initialised from `inits`); the body yields the
     /// next carried values; the instruction's results are the final carried values. `step` > 0.
     For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block },
+    /// `if cond { then } else { els }` on a scalar bool: both blocks take no arguments and yield the
+    /// values of the variables either assigns; the instruction's results are the taken block's yields.
+    If { cond: ValueId, then: super::Block, els: super::Block },
+    /// `while`: `cond` takes the carried values as arguments and yields one bool (its last yield);
+    /// `body` takes the carried values and yields the next ones; the results are the final carried values.
+    While { inits: Vec<ValueId>, cond: super::Block, body: super::Block },
+    /// Leaves the innermost loop; the operands are the loop's carried values at this point.
+    Break(Vec<ValueId>),
+    /// Ends this iteration of the innermost loop; the operands are the carried values for the next one.
+    Continue(Vec<ValueId>),
 }
 
 impl Op {
@@ -92,6 +102,10 @@ impl Op {
             Op::Load { .. } => "load",
             Op::Store { .. } => "store",
             Op::For { .. } => "for",
+            Op::If { .. } => "if",
+            Op::While { .. } => "while",
+            Op::Break(_) => "break",
+            Op::Continue(_) => "continue",
         }
     }
 }

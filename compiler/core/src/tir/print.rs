@@ -97,7 +97,33 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
                 }
                 write!(out, "{pad}}}").unwrap();
             }
+            Op::If { cond, then, els } => {
+                writeln!(out, "if {} {{", v(*cond)).unwrap();
+                nested(k, then, depth, out);
+                writeln!(out, "{pad}}} else {{").unwrap();
+                nested(k, els, depth, out);
+                write!(out, "{pad}}}").unwrap();
+            }
+            Op::While { inits, cond, body } => {
+                let carried: Vec<String> = cond.args.iter().zip(inits).map(|(a, i)| format!("{} = {}", v(*a), v(*i))).collect();
+                writeln!(out, "while carry({}) {{", carried.join(", ")).unwrap();
+                nested(k, cond, depth, out);
+                write!(out, "{pad}}} do (").unwrap();
+                write!(out, "{}) {{\n", list(&body.args)).unwrap();
+                nested(k, body, depth, out);
+                write!(out, "{pad}}}").unwrap();
+            }
+            Op::Break(vals) => write!(out, "break {}", list(vals)).unwrap(),
+            Op::Continue(vals) => write!(out, "continue {}", list(vals)).unwrap(),
         }
         out.push('\n');
+    }
+}
+
+/// A nested block's instructions and its yield, one level deeper.
+fn nested(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
+    block(k, b, depth + 1, out);
+    if !b.yields.is_empty() {
+        writeln!(out, "{}yield {}", "  ".repeat(depth + 1), list(&b.yields)).unwrap();
     }
 }

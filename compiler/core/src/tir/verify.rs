@@ -23,6 +23,9 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
             Op::Load { offsets, .. } => offsets.clone(),
             Op::Store { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
             Op::For { start, end, inits, .. } => [*start, *end].into_iter().chain(inits.iter().copied()).collect(),
+            Op::If { cond, .. } => vec![*cond],
+            Op::While { inits, .. } => inits.clone(),
+            Op::Break(vals) | Op::Continue(vals) => vals.clone(),
         };
         for u in &uses {
             if !defined.get(u.index()).copied().unwrap_or(false) {
@@ -56,6 +59,29 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
                     if !inner[y.index()] {
                         return Err(format!("yield of undefined %{}", y.0));
                     }
+                }
+            }
+            Op::If { then, els, .. } => {
+                if then.yields.len() != inst.results.len() || els.yields.len() != inst.results.len() {
+                    return Err("if branches yield a different number of values than the if has results".into());
+                }
+                for b in [then, els] {
+                    let mut inner = defined.to_vec();
+                    verify_block(k, b, &mut inner)?;
+                    for (y, r) in b.yields.iter().zip(&inst.results) {
+                        if k.ty(*y) != k.ty(*r) {
+                            return Err(format!("if yields %{} of another type than its result %{}", y.0, r.0));
+                        }
+                    }
+                }
+            }
+            Op::While { inits, cond, body } => {
+                if cond.args.len() != inits.len() || body.args.len() != inits.len() || body.yields.len() != inits.len() || cond.yields.len() != 1 {
+                    return Err("malformed while".into());
+                }
+                for b in [cond, body] {
+                    let mut inner = defined.to_vec();
+                    verify_block(k, b, &mut inner)?;
                 }
             }
             _ => {}

@@ -23,6 +23,8 @@ pub struct Machine<'k, 'a> {
     pub dims: &'k [i64],
     pub env: Vec<Option<Value>>,
     pub block: [i64; 3],
+    /// A `break` or `continue` on its way to its loop: the blocks it crosses stop executing.
+    pub signal: Option<control::Signal>,
 }
 
 pub(super) type Run<T> = Result<T, Diagnostic>;
@@ -44,6 +46,9 @@ impl Machine<'_, '_> {
     pub(super) fn exec_block(&mut self, b: &Block) -> Run<()> {
         for inst in &b.insts {
             self.exec(inst)?;
+            if self.signal.is_some() {
+                break;
+            }
         }
         Ok(())
     }
@@ -91,6 +96,10 @@ impl Machine<'_, '_> {
             Op::Load { tensor, offsets } => self.load(*tensor, offsets, result_ty.expect("load has a result")),
             Op::Store { tensor, offsets, value } => return self.store(*tensor, offsets, *value),
             Op::For { start, end, step, inits, body } => return self.for_loop(inst, *start, *end, *step, inits, body),
+            Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
+            Op::While { inits, cond, body } => return self.while_loop(inst, inits, cond, body),
+            Op::Break(vals) => return self.signal(control::Signal::Break, vals),
+            Op::Continue(vals) => return self.signal(control::Signal::Continue, vals),
         };
         self.set(inst.results[0], out);
         Ok(())

@@ -64,22 +64,24 @@ impl Checker<'_> {
         Ok(None)
     }
 
-    fn tensor_info(&self, tensor: usize) -> (DType, usize) {
+    pub(crate) fn tensor_info(&self, tensor: usize) -> (DType, usize) {
         match &self.params[tensor].kind {
             ParamKind::Tensor { dtype, shape } => (*dtype, shape.len()),
             ParamKind::Scalar(d) => (*d, 0),
         }
     }
 
-    /// A view of a global tensor: `a` or `a[i.., j..]`; returns the parameter and one i64 offset per dimension.
-    fn view(&mut self, e: &ast::Expr) -> Checked<(usize, Vec<ValueId>)> {
+    /// A view of a global tensor: `a` or `a[i.., j..]`, where `a` is a tensor parameter or a view
+    /// bound to a function parameter; returns the tensor and one i64 offset per dimension.
+    pub(crate) fn view(&mut self, e: &ast::Expr) -> Checked<(usize, Vec<ValueId>)> {
         let (base, args) = match &e.kind {
             ExprKind::Index(base, args) => (base.as_ref(), Some(args)),
             _ => (e, None),
         };
-        let tensor = match &base.kind {
-            ExprKind::Name(id) => match self.scopes.lookup(&id.name) {
-                Some(Binding::Tensor(t)) => *t,
+        let (tensor, base_offsets) = match &base.kind {
+            ExprKind::Name(id) => match self.scopes.lookup(&id.name).cloned() {
+                Some(Binding::Tensor(t)) => (t, None),
+                Some(Binding::View(t, offs)) => (t, Some(offs)),
                 Some(_) => return Err(self.rep.report(Diagnostic::at(id.span, format!("`{}` is not a global tensor", id.name), "expected a tensor parameter"))),
                 None => return Err(self.rep.report(consts::unknown_name(id.span, &id.name))),
             },
@@ -110,6 +112,12 @@ impl Checker<'_> {
         }
         while offsets.len() < rank {
             offsets.push(self.b.push(Op::Const(Literal::Int(0)), Type::Scalar(DType::I64), e.span));
+        }
+        // A view of a view: the offsets add up.
+        if let Some(base) = base_offsets {
+            for (o, b) in offsets.iter_mut().zip(base) {
+                *o = self.b.push(Op::Binary(crate::tir::BinaryOp::Add, b, *o), Type::Scalar(DType::I64), e.span);
+            }
         }
         Ok((tensor, offsets))
     }

@@ -16,7 +16,12 @@ use tilec_dtype::DType;
 pub const MAX_TILE_ELEMENTS: u64 = 1 << 20;
 
 /// Every built-in function, for the "unknown function" note.
-const BUILTINS: &[&str] = &["load", "store", "cast", "zeros", "cdiv", "min", "max"];
+const BUILTINS: &[&str] = &["load", "store", "cast", "zeros", "cdiv", "min", "max", "range"];
+
+/// Whether `name` is a built-in function (a device function may not take its name).
+pub fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
 
 /// A call as written: what each builtin checks its arguments against.
 pub struct CallSite<'e> {
@@ -57,9 +62,16 @@ impl CallSite<'_> {
 impl Checker<'_> {
     /// Checks a call; `None` for calls that produce no value (`store`).
     pub fn call(&mut self, e: &ast::Expr) -> Checked<Option<Operand>> {
-        let ExprKind::Call { callee, generics, args, named, bracket } = &e.kind else { unreachable!("call() on a non-call") };
+        let ExprKind::Call { module, callee, generics, args, named, bracket } = &e.kind else { unreachable!("call() on a non-call") };
         let c = CallSite { e, callee, generics, args, named, bracket: *bracket };
         let name = callee.name.as_str();
+        if module.is_some() || !is_builtin(name) {
+            match self.ctx.resolve(self.module, module.as_ref(), name) {
+                Ok(Some(f)) => return self.inline(f.module, f.function, &c),
+                Ok(None) => {}
+                Err(d) => return Err(self.rep.report(d)),
+            }
+        }
         if !generics.is_empty() && !matches!(name, "cast" | "zeros") {
             return Err(self.rep.report(Diagnostic::at(callee.span, format!("`{name}` takes no generic arguments"), "remove `<...>`")));
         }
@@ -73,9 +85,15 @@ impl Checker<'_> {
             "zeros" => self.builtin_zeros(&c),
             "cdiv" | "min" | "max" => self.builtin_int_fn(&c),
             "range" => Err(self.rep.report(Diagnostic::at(e.span, "`range` can only drive a `for` loop", "not in a `for`"))),
-            _ => Err(self.rep.report(
-                Diagnostic::at(callee.span, format!("unknown function `{name}`"), "not a built-in function").with_note(format!("built-in functions: {}", BUILTINS.join(", "))),
-            )),
+            _ => {
+                let mut d = Diagnostic::at(callee.span, format!("unknown function `{name}`"), "no function of this name here")
+                    .with_note(format!("built-in functions: {}", BUILTINS.join(", ")));
+                let visible = self.ctx.visible(self.module);
+                if !visible.is_empty() {
+                    d = d.with_note(format!("functions here: {}", visible.join(", ")));
+                }
+                Err(self.rep.report(d))
+            }
         }
     }
 
