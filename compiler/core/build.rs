@@ -3,6 +3,8 @@
 use std::fmt::Write;
 
 fn main() {
+    // Listing any path below makes cargo rerun this script only for listed paths: the grammar too.
+    println!("cargo:rerun-if-changed=src/syntax/grammar.lalrpop");
     lalrpop::Configuration::new().use_cargo_dir_conventions().process().expect("grammar");
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib");

@@ -36,6 +36,9 @@ const SOURCES: &[&str] = &[
     "module_function_missing",
     "control_misuse",
     "function_misuse",
+    "bad_tune",
+    "empty_tune",
+    "shared_budget",
 ];
 
 #[test]

@@ -57,9 +57,45 @@ fn relative_and_std_imports() {
 
 #[test]
 fn language_tile_ir_snapshots() {
-    for f in ["control", "imports"] {
+    for f in ["control", "imports", "pipeline"] {
         let out = crate::tilec(&["build", &format!("tests/lang/{f}.tile"), "--emit", "tir"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         insta::assert_snapshot!(format!("lang__{f}.tir"), String::from_utf8(out.stdout).unwrap());
+    }
+}
+
+#[test]
+fn double_buffered_shared_memory_pipeline() {
+    let (m, kk) = (37usize, 101usize);
+    let x: Vec<f32> = (0..m * kk).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+    let arr = Binding::Array(HostArray::from_bytes(DType::F32, vec![m, kk], x.iter().flat_map(|v| v.to_le_bytes()).collect()).unwrap());
+    let res = run(&kernel("tests/lang/pipeline.tile", &[]), vec![("x".into(), arr)], RunDevice::Cpu).unwrap();
+    let y = f32_out(&res, "y");
+    for i in 0..m {
+        for j in 0..32 {
+            let exact: f64 = (j..kk).step_by(32).map(|c| x[i * kk + c] as f64).sum();
+            assert!((y[i * 32 + j] as f64 - exact).abs() < 1e-5, "({i},{j})");
+        }
+    }
+}
+
+#[test]
+fn shared_memory_misuse_is_reported_at_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x.npy");
+    HostArray::from_bytes(DType::F32, vec![64], vec![0; 256]).unwrap().to_npy(&x).unwrap();
+    let xarg = format!("x={}", x.display());
+    let x2 = dir.path().join("x2.npy");
+    HostArray::from_bytes(DType::F32, vec![20, 70], vec![0; 5600]).unwrap().to_npy(&x2).unwrap();
+    let x2arg = format!("x={}", x2.display());
+    let cases: [(&str, Vec<&str>); 3] = [
+        ("unwritten", vec!["run", "tests/lang/shared_misuse.tile", "--device", "cpu", &xarg]),
+        ("out_of_bounds", vec!["run", "tests/lang/shared_misuse.tile", "--device", "cpu", "-D", "MODE=1", &xarg]),
+        ("missing_wait", vec!["run", "tests/lang/pipeline.tile", "--device", "cpu", "-D", "WAIT=2", &x2arg]),
+    ];
+    for (name, args) in cases {
+        let out = crate::tilec(&args);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        insta::assert_snapshot!(format!("shared__{name}"), String::from_utf8_lossy(&out.stderr));
     }
 }

@@ -20,6 +20,9 @@ pub fn run(a: Args) -> CliResult {
     for k in &program.kernels {
         let sig: Vec<String> = k.params.iter().map(|p| p.name.clone()).collect();
         eprintln!("ok: kernel {}({}) grid({}) warps({})", k.name, sig.join(", "), k.grid.iter().map(|g| g.display(&k.dims)).collect::<Vec<_>>().join(", "), k.warps);
+        if let Some(t) = &k.tune {
+            eprintln!("    schedule space over {}: {} points", t.params.join(", "), t.points.len());
+        }
     }
     Ok(())
 }

@@ -72,7 +72,7 @@ pub fn run(kernel: &Kernel, args: &mut [Arg<'_>], dims: &[i64]) -> Result<(), Di
     if grid.iter().try_fold(1i64, |a, &g| a.checked_mul(g)).is_none_or(|n| n > MAX_BLOCKS) {
         return Err(Diagnostic::error(format!("the grid {grid:?} has too many blocks")));
     }
-    let mut machine = exec::Machine { kernel, tensors, scalars, dims, env: vec![None; kernel.values.len()], block: [0; 3], signal: None };
+    let mut machine = exec::Machine { kernel, tensors, scalars, dims, env: vec![None; kernel.values.len()], block: [0; 3], signal: None, shared: Vec::new(), groups: Default::default() };
     for z in 0..grid[2] {
         for y in 0..grid[1] {
             for x in 0..grid[0] {

@@ -87,6 +87,10 @@ impl Checker<'_> {
             }
             Some(Binding::Poisoned) => Err(super::ErrorReported),
             Some(Binding::Dim(i)) => Ok(Operand::Val(self.b.push(Op::DimSize(i), Type::Scalar(DType::I64), id.span))),
+            Some(Binding::Shared(_)) => Err(self.rep.report(
+                Diagnostic::at(id.span, format!("`{}` is in shared memory; arithmetic works on register tiles", id.name), "shared memory")
+                    .with_help(format!("read it into registers first: `load({})`", id.name)),
+            )),
             Some(Binding::Tensor(_) | Binding::View(..)) => Err(self.rep.report(
                 Diagnostic::at(id.span, format!("`{}` is a global tensor; arithmetic works on register tiles", id.name), "global memory")
                     .with_help(format!("load it first: `load({}[i..], [SIZE])`", id.name)),

@@ -22,6 +22,7 @@ use tilec_dtype::DType;
 enum Arg {
     Value(Operand, crate::syntax::Span),
     View(usize, Vec<crate::tir::ValueId>),
+    Shared(crate::tir::SharedView),
 }
 
 impl Checker<'_> {
@@ -50,7 +51,9 @@ impl Checker<'_> {
         let mut args = Vec::new();
         for (p, a) in f.params.iter().zip(c.args) {
             let wants_view = p.ty.as_ref().is_some_and(|t| t.global) || self.is_tensor_expr(a);
-            args.push(if wants_view {
+            args.push(if self.shared_view_of(a).is_some() {
+                Arg::Shared(self.shared_view(a)?)
+            } else if wants_view {
                 let (t, offs) = self.view(a)?;
                 Arg::View(t, offs)
             } else {
@@ -95,6 +98,7 @@ impl Checker<'_> {
                     }
                     self.scopes.bind(&p.name.name, Binding::View(t, offs));
                 }
+                Arg::Shared(view) => self.scopes.bind(&p.name.name, Binding::Shared(view)),
                 Arg::Value(op, span) => {
                     let v = match &p.ty {
                         Some(ty) => self.bind_annotation(ty, op, span)?,

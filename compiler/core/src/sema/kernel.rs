@@ -23,6 +23,8 @@ pub struct Checker<'a> {
     pub dims: Vec<String>,
     /// The loops around the statement being checked, innermost last.
     pub loops: Vec<super::stmt::LoopCtx>,
+    /// Shared-memory buffers allocated so far.
+    pub shared: Vec<crate::tir::SharedBuffer>,
 }
 
 /// The most threads a block may have (every current NVIDIA and AMD target).
@@ -39,6 +41,7 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
         params: Vec::new(),
         dims: Vec::new(),
         loops: Vec::new(),
+        shared: Vec::new(),
     };
     let mut declared: Vec<(String, crate::syntax::Span)> = Vec::new();
     let mut declare = |id: &ast::Ident| -> Checked<()> {
@@ -101,13 +104,18 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
     }
 
     let (grid, warps) = launch_attrs(k, &cx, rep)?;
+    let tune = match &k.tune {
+        Some(t) => Some(super::tune::space(t, k, &consts, rep)?),
+        None => None,
+    };
     cx.block(&k.body);
+    cx.check_shared_budget(k);
     if rep.has_errors() {
         return Err(super::ErrorReported);
     }
-    let Checker { b, params, dims, .. } = cx;
+    let Checker { b, params, dims, shared, .. } = cx;
     let (body, values) = b.finish();
-    Ok(Kernel { name: k.name.name.clone(), consts, params, dims, grid, warps, values, body, span: k.span })
+    Ok(Kernel { name: k.name.name.clone(), consts, params, dims, grid, warps, tune, shared, values, body, span: k.span })
 }
 
 fn const_value(c: &ast::ConstParam, options: &Options, scopes: &Scopes) -> Result<ConstValue, Diagnostic> {

@@ -15,6 +15,7 @@ mod kernel;
 mod program;
 mod scope;
 mod stmt;
+mod tune;
 
 use crate::diag::Diagnostic;
 use crate::syntax::ast;

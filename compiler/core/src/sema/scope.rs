@@ -15,6 +15,8 @@ pub enum Binding {
     View(usize, Vec<ValueId>),
     /// A run-time value: a `let`, a loop variable or a scalar parameter.
     Local(ValueId),
+    /// A view of a shared-memory buffer: a `shared<T>[...]` allocation or part of one.
+    Shared(crate::tir::SharedView),
     /// A variable whose definition failed to check; its uses report nothing more.
     Poisoned,
 }

@@ -23,6 +23,14 @@ impl Checker<'_> {
 
     pub(super) fn stmt(&mut self, s: &ast::Stmt) -> Checked<()> {
         match &s.kind {
+            StmtKind::Let { name, value } if Self::is_shared_alloc(value) => {
+                let view = self.shared_alloc(value)?;
+                self.scopes.bind(&name.name, Binding::Shared(view));
+            }
+            StmtKind::Let { name, value } if self.shared_view_of(value).is_some() => {
+                let view = self.shared_view(value)?;
+                self.scopes.bind(&name.name, Binding::Shared(view));
+            }
             StmtKind::Let { name, value } => {
                 let v = self.value(value);
                 match v {

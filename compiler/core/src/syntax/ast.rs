@@ -247,4 +247,6 @@ pub enum IndexArg {
     From(Expr),
     /// `..`: the whole dimension.
     Full(Span),
+    /// `i`: the view takes index `i` along this dimension and drops it (`s[stage]`).
+    At(Expr),
 }

@@ -145,6 +145,38 @@ impl std::fmt::Display for ConstValue {
     }
 }
 
+/// A buffer in shared memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedBuffer {
+    pub dtype: DType,
+    pub shape: Vec<u64>,
+    pub span: Span,
+}
+
+impl SharedBuffer {
+    pub fn nbytes(&self) -> usize {
+        self.dtype.nbytes(self.shape.iter().product::<u64>() as usize)
+    }
+}
+
+/// A rectangular region of a shared buffer: an offset per buffer dimension, and the buffer dimensions
+/// the tile spans (the others are fixed at their offset: `s[stage]` spans all but the first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedView {
+    pub buffer: usize,
+    pub offsets: Vec<ValueId>,
+    pub spans: Vec<usize>,
+}
+
+/// A kernel's schedule space: the compile-time parameters an autotuner may choose, and every
+/// combination of their values that satisfies the declared constraints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TuneSpace {
+    pub params: Vec<String>,
+    /// Each point gives one value per entry of `params`, in order.
+    pub points: Vec<Vec<ConstValue>>,
+}
+
 /// One kernel, specialised for its compile-time parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kernel {
@@ -155,6 +187,10 @@ pub struct Kernel {
     pub dims: Vec<String>,
     pub grid: [IndexExpr; 3],
     pub warps: u32,
+    /// The schedule space declared with `tune { ... }`, if any.
+    pub tune: Option<TuneSpace>,
+    /// Shared-memory buffers, one per `shared<T>[...]` allocation, live for the whole block.
+    pub shared: Vec<SharedBuffer>,
     pub values: Vec<ValueData>,
     pub body: Block,
     pub span: Span,

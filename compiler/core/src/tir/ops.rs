@@ -79,6 +79,19 @@ pub enum Op {
     /// `while`: `cond` takes the carried values as arguments and yields one bool (its last yield);
     /// `body` takes the carried values and yields the next ones; the results are the final carried values.
     While { inits: Vec<ValueId>, cond: super::Block, body: super::Block },
+    /// Reads a tile of the result's shape from shared memory (accesses must be in bounds).
+    LoadShared(super::SharedView),
+    /// Writes a tile into shared memory.
+    StoreShared { view: super::SharedView, value: ValueId },
+    /// Starts an asynchronous copy of the tile at `view` from tensor `params[tensor]` at `offsets`
+    /// (elements outside the tensor are filled with zeros); it belongs to the open copy group.
+    CopyAsync { view: super::SharedView, tensor: usize, offsets: Vec<ValueId>, shape: Vec<u64> },
+    /// Closes the open group of asynchronous copies.
+    CommitGroup,
+    /// Waits until at most `n` committed groups of copies are still in flight.
+    WaitGroup(u32),
+    /// Every thread of the block waits here; shared-memory writes before it are visible after it.
+    Barrier,
     /// Leaves the innermost loop; the operands are the loop's carried values at this point.
     Break(Vec<ValueId>),
     /// Ends this iteration of the innermost loop; the operands are the carried values for the next one.
@@ -104,6 +117,12 @@ impl Op {
             Op::For { .. } => "for",
             Op::If { .. } => "if",
             Op::While { .. } => "while",
+            Op::LoadShared(_) => "load_shared",
+            Op::StoreShared { .. } => "store_shared",
+            Op::CopyAsync { .. } => "copy_async",
+            Op::CommitGroup => "commit_group",
+            Op::WaitGroup(_) => "wait_group",
+            Op::Barrier => "barrier",
             Op::Break(_) => "break",
             Op::Continue(_) => "continue",
         }

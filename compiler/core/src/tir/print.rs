@@ -29,7 +29,15 @@ fn print_kernel(k: &Kernel, out: &mut String) {
     }
     let params: Vec<String> = k.params.iter().map(|p| param(k, p)).collect();
     let grid: Vec<String> = k.grid.iter().map(|g| g.display(&k.dims)).collect();
-    writeln!(out, "({}) grid({}) warps({}) {{", params.join(", "), grid.join(", "), k.warps).unwrap();
+    write!(out, "({}) grid({}) warps({})", params.join(", "), grid.join(", "), k.warps).unwrap();
+    if let Some(t) = &k.tune {
+        write!(out, " tune({}: {} points)", t.params.join(", "), t.points.len()).unwrap();
+    }
+    out.push_str(" {\n");
+    for (i, b) in k.shared.iter().enumerate() {
+        let dims: Vec<String> = b.shape.iter().map(|d| d.to_string()).collect();
+        writeln!(out, "  smem{i}: shared {}[{}]", b.dtype, dims.join(", ")).unwrap();
+    }
     block(k, &k.body, 1, out);
     out.push_str("}\n");
 }
@@ -113,11 +121,25 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
                 nested(k, body, depth, out);
                 write!(out, "{pad}}}").unwrap();
             }
+            Op::LoadShared(sv) => write!(out, "load_shared {}", shared(sv)).unwrap(),
+            Op::StoreShared { view, value } => write!(out, "store_shared {}, {}", shared(view), v(*value)).unwrap(),
+            Op::CopyAsync { view, tensor, offsets, shape } => {
+                let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+                write!(out, "copy_async {} <- {}[{}] [{}]", shared(view), k.params[*tensor].name, list(offsets), dims.join(", ")).unwrap()
+            }
+            Op::CommitGroup => out.push_str("commit_group"),
+            Op::WaitGroup(n) => write!(out, "wait_group {n}").unwrap(),
+            Op::Barrier => out.push_str("barrier"),
             Op::Break(vals) => write!(out, "break {}", list(vals)).unwrap(),
             Op::Continue(vals) => write!(out, "continue {}", list(vals)).unwrap(),
         }
         out.push('\n');
     }
+}
+
+fn shared(sv: &SharedView) -> String {
+    let spans: Vec<String> = sv.spans.iter().map(|d| d.to_string()).collect();
+    format!("smem{}[{}] spans({})", sv.buffer, list(&sv.offsets), spans.join(", "))
 }
 
 /// A nested block's instructions and its yield, one level deeper.

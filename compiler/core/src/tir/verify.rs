@@ -26,6 +26,10 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
             Op::If { cond, .. } => vec![*cond],
             Op::While { inits, .. } => inits.clone(),
             Op::Break(vals) | Op::Continue(vals) => vals.clone(),
+            Op::LoadShared(sv) => sv.offsets.clone(),
+            Op::StoreShared { view, value } => view.offsets.iter().copied().chain([*value]).collect(),
+            Op::CopyAsync { view, offsets, .. } => view.offsets.iter().chain(offsets).copied().collect(),
+            Op::CommitGroup | Op::WaitGroup(_) | Op::Barrier => vec![],
         };
         for u in &uses {
             if !defined.get(u.index()).copied().unwrap_or(false) {
@@ -59,6 +63,12 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
                     if !inner[y.index()] {
                         return Err(format!("yield of undefined %{}", y.0));
                     }
+                }
+            }
+            Op::LoadShared(sv) | Op::StoreShared { view: sv, .. } | Op::CopyAsync { view: sv, .. } => {
+                let Some(buf) = k.shared.get(sv.buffer) else { return Err(format!("no shared buffer {}", sv.buffer)) };
+                if sv.offsets.len() != buf.shape.len() || sv.spans.iter().any(|d| *d >= buf.shape.len()) {
+                    return Err(format!("malformed view of shared buffer {}", sv.buffer));
                 }
             }
             Op::If { then, els, .. } => {

@@ -37,7 +37,7 @@ impl Machine<'_, '_> {
 
 /// The row-major index into the tensor of element `i` of a tile at `offsets`, or `None` when it falls
 /// outside the tensor (the bounds mask).
-fn linear_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i64]) -> Option<usize> {
+pub(super) fn linear_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i64]) -> Option<usize> {
     let mut rem = i as u64;
     let mut coords = vec![0i64; tile.len()];
     for d in (0..tile.len()).rev() {

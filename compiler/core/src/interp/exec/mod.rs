@@ -3,6 +3,7 @@
 mod control;
 mod elementwise;
 mod memory;
+mod shared;
 
 use super::scalar::{self, Undefined};
 use super::value::{Data, Scalar, Value};
@@ -25,12 +26,17 @@ pub struct Machine<'k, 'a> {
     pub block: [i64; 3],
     /// A `break` or `continue` on its way to its loop: the blocks it crosses stop executing.
     pub signal: Option<control::Signal>,
+    /// This block's shared memory and its asynchronous-copy groups.
+    pub shared: Vec<shared::SharedState>,
+    pub groups: shared::Groups,
 }
 
 pub(super) type Run<T> = Result<T, Diagnostic>;
 
 impl Machine<'_, '_> {
     pub fn block_body(&mut self) -> Run<()> {
+        self.shared = self.kernel.shared.iter().map(shared::SharedState::new).collect();
+        self.groups = shared::Groups::new();
         let body = &self.kernel.body;
         self.exec_block(body)
     }
@@ -53,7 +59,7 @@ impl Machine<'_, '_> {
         Ok(())
     }
 
-    fn fail(&self, inst: &Inst, what: &str) -> Diagnostic {
+    pub(super) fn fail(&self, inst: &Inst, what: &str) -> Diagnostic {
         Diagnostic::at(inst.span, format!("{what} in block ({}, {}, {})", self.block[0], self.block[1], self.block[2]), what)
     }
 
@@ -98,6 +104,18 @@ impl Machine<'_, '_> {
             Op::For { start, end, step, inits, body } => return self.for_loop(inst, *start, *end, *step, inits, body),
             Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
             Op::While { inits, cond, body } => return self.while_loop(inst, inits, cond, body),
+            Op::LoadShared(view) => self.load_shared(inst, view, result_ty.expect("load has a result"))?,
+            Op::StoreShared { view, value } => return self.store_shared(inst, view, *value),
+            Op::CopyAsync { view, tensor, offsets, shape } => return self.copy_async(inst, view, *tensor, offsets, shape),
+            Op::CommitGroup => {
+                self.commit_group();
+                return Ok(());
+            }
+            Op::WaitGroup(n) => {
+                self.wait_group(*n);
+                return Ok(());
+            }
+            Op::Barrier => return Ok(()),
             Op::Break(vals) => return self.signal(control::Signal::Break, vals),
             Op::Continue(vals) => return self.signal(control::Signal::Continue, vals),
         };

@@ -102,6 +102,12 @@ impl Checker<'_> {
                 for a in args {
                     match a {
                         IndexArg::Full(span) => offsets.push(self.b.push(Op::Const(Literal::Int(0)), Type::Scalar(DType::I64), *span)),
+                        IndexArg::At(x) => {
+                            return Err(self.rep.report(
+                                Diagnostic::at(x.span, "a view of a global tensor keeps every dimension", "an index without `..`")
+                                    .with_help("write `i..` and give the tile a size-1 dimension there"),
+                            ))
+                        }
                         IndexArg::From(x) => {
                             let op = self.expr(x)?;
                             offsets.push(self.index(op, x.span)?);
@@ -137,14 +143,14 @@ impl Checker<'_> {
     }
 
     /// A tile shape written as a list of compile-time integers: `[BM, 32]`.
-    pub(super) fn shape(&mut self, e: &ast::Expr) -> Checked<Vec<u64>> {
+    pub(crate) fn shape(&mut self, e: &ast::Expr) -> Checked<Vec<u64>> {
         match &e.kind {
             ExprKind::List(items) => self.dims(items, e.span),
             _ => Err(self.rep.report(Diagnostic::at(e.span, "expected a tile shape, as in `[128]` or `[BM, BK]`", "not a shape"))),
         }
     }
 
-    pub(super) fn dims(&mut self, items: &[ast::Expr], span: Span) -> Checked<Vec<u64>> {
+    pub(crate) fn dims(&mut self, items: &[ast::Expr], span: Span) -> Checked<Vec<u64>> {
         if items.is_empty() {
             return Err(self.rep.report(Diagnostic::at(span, "a tile shape needs at least one dimension", "empty shape")));
         }

@@ -3,6 +3,7 @@
 
 mod compute;
 mod memory;
+mod shared;
 
 use super::expr::Operand;
 use super::kernel::Checker;
@@ -16,7 +17,8 @@ use tilec_dtype::DType;
 pub const MAX_TILE_ELEMENTS: u64 = 1 << 20;
 
 /// Every built-in function, for the "unknown function" note.
-const BUILTINS: &[&str] = &["load", "store", "cast", "zeros", "cdiv", "min", "max", "range"];
+const BUILTINS: &[&str] =
+    &["load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier"];
 
 /// Whether `name` is a built-in function (a device function may not take its name).
 pub fn is_builtin(name: &str) -> bool {
@@ -72,15 +74,22 @@ impl Checker<'_> {
                 Err(d) => return Err(self.rep.report(d)),
             }
         }
-        if !generics.is_empty() && !matches!(name, "cast" | "zeros") {
+        if !generics.is_empty() && !matches!(name, "cast" | "zeros" | "shared") {
             return Err(self.rep.report(Diagnostic::at(callee.span, format!("`{name}` takes no generic arguments"), "remove `<...>`")));
         }
-        if c.bracket && name != "zeros" {
+        if c.bracket && !matches!(name, "zeros" | "shared") {
             return Err(self.rep.report(Diagnostic::at(e.span, format!("`{name}[...]` is not a call"), "use parentheses")));
         }
         match name {
+            "load" if c.args.first().is_some_and(|a| self.shared_view_of(a).is_some()) => self.builtin_load_shared(&c),
+            "store" if c.args.first().is_some_and(|a| self.shared_view_of(a).is_some()) => self.builtin_store_shared(&c),
             "load" => self.builtin_load(&c),
             "store" => self.builtin_store(&c),
+            "copy_async" => self.builtin_copy_async(&c),
+            "commit_group" | "wait_group" | "barrier" => self.builtin_sync(&c),
+            "shared" => Err(self.rep.report(
+                Diagnostic::at(e.span, "shared memory is allocated by a `let`", "not in a `let`").with_help("write `let s = shared<f16>[2, 64, 32];`"),
+            )),
             "cast" => self.builtin_cast(&c),
             "zeros" => self.builtin_zeros(&c),
             "cdiv" | "min" | "max" => self.builtin_int_fn(&c),
@@ -97,7 +106,7 @@ impl Checker<'_> {
         }
     }
 
-    fn arity(&self, c: &CallSite<'_>, n: usize) -> Checked<()> {
+    pub(crate) fn arity(&self, c: &CallSite<'_>, n: usize) -> Checked<()> {
         if c.args.len() == n {
             return Ok(());
         }
@@ -105,7 +114,7 @@ impl Checker<'_> {
     }
 
     /// The one generic dtype argument of `cast<T>` or `zeros<T>`.
-    fn generic_dtype(&self, c: &CallSite<'_>) -> Checked<DType> {
+    pub(crate) fn generic_dtype(&self, c: &CallSite<'_>) -> Checked<DType> {
         match c.generics {
             [g] => match super::consts::eval(g, &self.scopes) {
                 Ok(ConstValue::DType(d)) => Ok(d),
