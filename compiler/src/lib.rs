@@ -30,6 +30,52 @@ pub use tilec_dtype as dtype;
 
 use tilec_core::tir::Program;
 
+/// The compiler's options, built up and then used for any number of sources.
+///
+/// ```
+/// let compiler = tilec::Compiler::new().define("BLOCK", "256");
+/// let program = compiler.compile_file(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/vector_add.tile"))).unwrap();
+/// assert_eq!(program.kernels[0].signature(), "vector_add(a: global f32[N], b: global f32[N], c: global f32[N])");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Compiler {
+    pub options: Options,
+}
+
+impl Compiler {
+    pub fn new() -> Compiler {
+        Compiler::default()
+    }
+
+    /// Gives compile-time parameter `name` the value `value` (as `-D NAME=VALUE` does).
+    pub fn define(mut self, name: &str, value: &str) -> Compiler {
+        self.options.defines.push(Define { name: name.to_string(), value: value.to_string() });
+        self
+    }
+
+    pub fn compile_str(&self, name: &str, text: &str) -> Result<Program, CompileError> {
+        compile_str(name, text, &self.options)
+    }
+
+    pub fn compile_file(&self, path: &std::path::Path) -> Result<Program, CompileError> {
+        compile_file(path, &self.options)
+    }
+}
+
+/// Compiled code for one kernel and the manifest that lets the runtime launch it without the compiler.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    /// PTX (NVIDIA targets) or AMDGCN assembly (AMD targets).
+    pub code: String,
+    pub manifest: runtime::manifest::Manifest,
+}
+
+/// Compiles one kernel for `target`.
+pub fn build(kernel: &tir::Kernel, target: Target) -> Result<Artifact, CodegenError> {
+    let code = generate(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly)?;
+    Ok(Artifact { code, manifest: artifact::manifest(kernel, target) })
+}
+
 /// An error of the driver: diagnostics about one source file.
 #[derive(Debug)]
 pub struct CompileError {

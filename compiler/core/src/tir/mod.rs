@@ -224,6 +224,22 @@ impl Program {
 }
 
 impl Kernel {
+    /// The kernel's run-time signature as written: `vector_add(a: global f32[N], alpha: f32)`.
+    pub fn signature(&self) -> String {
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| match &p.kind {
+                ParamKind::Scalar(d) => format!("{}: {d}", p.name),
+                ParamKind::Tensor { dtype, shape } => {
+                    let dims: Vec<String> = shape.iter().map(|d| match d { Dim::Sym(i) => self.dims[*i].clone(), Dim::Fixed(n) => n.to_string() }).collect();
+                    format!("{}: global {dtype}[{}]", p.name, dims.join(", "))
+                }
+            })
+            .collect();
+        format!("{}({})", self.name, params.join(", "))
+    }
+
     /// Whether the kernel reads tensor parameter `param` (a `load` from it anywhere in the body).
     pub fn reads(&self, param: usize) -> bool {
         fn walk(b: &Block, param: usize) -> bool {
