@@ -182,6 +182,9 @@ impl<'c> Emitter<'c, '_> {
                 s.get(*a).iter().map(|x| ops.cast(from, to, *x, span)).collect::<Result<_, _>>()?
             }
             Op::Splat(a) => vec![s.get(*a)[0]; slots_of(inst.results[0])],
+            // Checked and recorded; layout-driven lowering will honour it. The default distribution
+            // computes the same values.
+            Op::Annotate(a, _) => s.get(*a).to_vec(),
             Op::Broadcast(_) => {
                 return Err(CodegenError::unsupported(span, "broadcasting a tile along a dimension needs data exchange between threads, which the GPU backend does not do yet"))
             }

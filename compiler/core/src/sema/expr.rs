@@ -82,6 +82,9 @@ impl Checker<'_> {
             Some(Binding::Local(v)) => Ok(Operand::Val(v)),
             Some(Binding::Const(ConstValue::Int(v))) => Ok(Operand::Int(v)),
             Some(Binding::Const(ConstValue::Bool(v))) => Ok(Operand::Bool(v)),
+            Some(Binding::Const(ConstValue::Layout(l))) => {
+                Err(self.rep.report(Diagnostic::at(id.span, format!("`{}` is the layout {:?}, not a value", id.name, l.text), "a layout").with_help(format!("annotate a tile with it: `layout(x, {})`", id.name))))
+            }
             Some(Binding::Const(ConstValue::DType(d))) => {
                 Err(self.rep.report(Diagnostic::at(id.span, format!("`{}` is the dtype `{d}`, not a value", id.name), "a type")))
             }

@@ -25,6 +25,8 @@ pub struct Checker<'a> {
     pub loops: Vec<super::stmt::LoopCtx>,
     /// Shared-memory buffers allocated so far.
     pub shared: Vec<crate::tir::SharedBuffer>,
+    /// The kernel's `warps(...)`, for checks that depend on the thread count.
+    pub warps_hint: u32,
 }
 
 /// The most threads a block may have (every current NVIDIA and AMD target).
@@ -42,6 +44,7 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
         dims: Vec::new(),
         loops: Vec::new(),
         shared: Vec::new(),
+        warps_hint: 4,
     };
     let mut declared: Vec<(String, crate::syntax::Span)> = Vec::new();
     let mut declare = |id: &ast::Ident| -> Checked<()> {
@@ -104,6 +107,7 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
     }
 
     let (grid, warps) = launch_attrs(k, &cx, rep)?;
+    cx.warps_hint = warps;
     let tune = match &k.tune {
         Some(t) => Some(super::tune::space(t, k, &consts, rep)?),
         None => None,
@@ -120,20 +124,25 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
 
 fn const_value(c: &ast::ConstParam, options: &Options, scopes: &Scopes) -> Result<ConstValue, Diagnostic> {
     let kind = c.kind.name.as_str();
-    if !matches!(kind, "int" | "bool" | "dtype") {
-        return Err(Diagnostic::at(c.kind.span, format!("unknown kind of compile-time parameter `{kind}`"), "expected `int`, `bool` or `dtype`"));
+    if !matches!(kind, "int" | "bool" | "dtype" | "layout") {
+        return Err(Diagnostic::at(c.kind.span, format!("unknown kind of compile-time parameter `{kind}`"), "expected `int`, `bool`, `dtype` or `layout`"));
     }
     let value = if let Some(d) = options.defines.iter().rev().find(|d| d.name == c.name.name) {
         parse_define(kind, &d.value).map_err(|why| {
             Diagnostic::error(format!("-D {}={}: {why}", d.name, d.value)).with_label(c.span, format!("`{}` is declared here as `{kind}`", c.name.name))
         })?
+    } else if let (Some(e @ ast::Expr { kind: ast::ExprKind::Str(text), .. }), "layout") = (&c.default, kind) {
+        super::builtins::layout_from_literal(text, e.span)?
     } else if let Some(e) = &c.default {
         consts::eval(e, scopes)?
     } else {
         return Err(Diagnostic::at(c.span, format!("compile-time parameter `{}` has no value", c.name.name), "no default")
             .with_help(format!("give it a default (`{}: {kind} = ...`) or a value on the command line (`-D {}=...`)", c.name.name, c.name.name)));
     };
-    let fits = matches!((kind, &value), ("int", ConstValue::Int(_)) | ("bool", ConstValue::Bool(_)) | ("dtype", ConstValue::DType(_)));
+    let fits = matches!(
+        (kind, &value),
+        ("int", ConstValue::Int(_)) | ("bool", ConstValue::Bool(_)) | ("dtype", ConstValue::DType(_)) | ("layout", ConstValue::Layout(_))
+    );
     if !fits {
         let span = c.default.as_ref().map_or(c.span, |e| e.span);
         return Err(Diagnostic::at(span, format!("`{}` is declared `{kind}` but its value is `{value}`", c.name.name), format!("not a `{kind}`")));
@@ -149,6 +158,9 @@ fn parse_define(kind: &str, v: &str) -> Result<ConstValue, String> {
             "false" => Ok(ConstValue::Bool(false)),
             _ => Err(format!("`{v}` is not `true` or `false`")),
         },
+        "layout" => tilec_layout::calc::register_layout(v)
+            .map(|tv| ConstValue::Layout(crate::tir::LayoutConst { text: v.to_string(), tv }))
+            .map_err(|e| format!("not a register layout: {}", e.message())),
         _ => v.parse::<DType>().map(ConstValue::DType).map_err(|e| e.to_string()),
     }
 }

@@ -110,5 +110,6 @@ fn kind_of(c: &ConstValue) -> &'static str {
         ConstValue::Int(_) => "int",
         ConstValue::Bool(_) => "bool",
         ConstValue::DType(_) => "dtype",
+        ConstValue::Layout(_) => "layout",
     }
 }

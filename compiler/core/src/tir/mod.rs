@@ -133,6 +133,15 @@ pub enum ConstValue {
     Int(i64),
     Bool(bool),
     DType(DType),
+    Layout(LayoutConst),
+}
+
+/// A register layout written as a layout-calculator expression (docs/layouts.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayoutConst {
+    /// The expression as written, e.g. `spatial(8,4).local(1,2)`.
+    pub text: String,
+    pub tv: tilec_layout::TvLayout,
 }
 
 impl std::fmt::Display for ConstValue {
@@ -141,6 +150,7 @@ impl std::fmt::Display for ConstValue {
             ConstValue::Int(v) => write!(f, "{v}"),
             ConstValue::Bool(v) => write!(f, "{v}"),
             ConstValue::DType(d) => write!(f, "{d}"),
+            ConstValue::Layout(l) => write!(f, "{:?}", l.text),
         }
     }
 }

@@ -92,6 +92,9 @@ pub enum Op {
     WaitGroup(u32),
     /// Every thread of the block waits here; shared-memory writes before it are visible after it.
     Barrier,
+    /// The same tile, with the register layout it must have (`layout(x, L)`): a constraint for layout
+    /// inference and code generation; it does not change any value.
+    Annotate(ValueId, super::LayoutConst),
     /// Leaves the innermost loop; the operands are the loop's carried values at this point.
     Break(Vec<ValueId>),
     /// Ends this iteration of the innermost loop; the operands are the carried values for the next one.
@@ -123,6 +126,7 @@ impl Op {
             Op::CommitGroup => "commit_group",
             Op::WaitGroup(_) => "wait_group",
             Op::Barrier => "barrier",
+            Op::Annotate(..) => "layout",
             Op::Break(_) => "break",
             Op::Continue(_) => "continue",
         }

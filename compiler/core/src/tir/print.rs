@@ -130,6 +130,7 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
             Op::CommitGroup => out.push_str("commit_group"),
             Op::WaitGroup(n) => write!(out, "wait_group {n}").unwrap(),
             Op::Barrier => out.push_str("barrier"),
+            Op::Annotate(x, l) => write!(out, "layout {} {:?}", v(*x), l.text).unwrap(),
             Op::Break(vals) => write!(out, "break {}", list(vals)).unwrap(),
             Op::Continue(vals) => write!(out, "continue {}", list(vals)).unwrap(),
         }

@@ -30,6 +30,7 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
             Op::StoreShared { view, value } => view.offsets.iter().copied().chain([*value]).collect(),
             Op::CopyAsync { view, offsets, .. } => view.offsets.iter().chain(offsets).copied().collect(),
             Op::CommitGroup | Op::WaitGroup(_) | Op::Barrier => vec![],
+            Op::Annotate(x, _) => vec![*x],
         };
         for u in &uses {
             if !defined.get(u.index()).copied().unwrap_or(false) {

@@ -130,6 +130,20 @@ impl std::error::Error for CalcError {}
 /// Largest domain `--table` and `--svg` will enumerate.
 const MAX_CELLS: i64 = 1 << 16;
 
+/// Evaluates `expr` to a register (thread-value) layout: what a layout annotation in the tile language
+/// holds, e.g. `spatial(8,4).local(1,2)` or `mma(m16n8k16, f16, a)`.
+pub fn register_layout(expr: &str) -> Result<crate::TvLayout, CalcError> {
+    let toks = syntax::lex(expr)?;
+    let ast = syntax::Parser::new(toks).parse_all()?;
+    match eval::eval(&ast)? {
+        Value::Tv(t) => Ok(t),
+        other => Err(CalcError::new(
+            format!("expected a register layout (such as `spatial(8,4).local(1,2)`), found a {}", value::kind(&other)),
+            0..expr.len(),
+        )),
+    }
+}
+
 /// Evaluates `expr` and formats the result.
 pub fn run(expr: &str, opts: &CalcOptions) -> Result<CalcOutput, CalcError> {
     let toks = syntax::lex(expr)?;

@@ -116,6 +116,7 @@ impl Machine<'_, '_> {
                 return Ok(());
             }
             Op::Barrier => return Ok(()),
+            Op::Annotate(x, _) => self.get(*x).clone(),
             Op::Break(vals) => return self.signal(control::Signal::Break, vals),
             Op::Continue(vals) => return self.signal(control::Signal::Continue, vals),
         };

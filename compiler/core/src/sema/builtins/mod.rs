@@ -1,9 +1,12 @@
 //! Built-in functions, one file per family; this file dispatches a call by name and holds what the
 //! families share (argument counts, generic arguments, named arguments).
 
+mod annotate;
 mod compute;
 mod memory;
 mod shared;
+
+pub use annotate::layout_from_literal;
 
 use super::expr::Operand;
 use super::kernel::Checker;
@@ -18,7 +21,7 @@ pub const MAX_TILE_ELEMENTS: u64 = 1 << 20;
 
 /// Every built-in function, for the "unknown function" note.
 const BUILTINS: &[&str] =
-    &["load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier"];
+    &["load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier", "layout"];
 
 /// Whether `name` is a built-in function (a device function may not take its name).
 pub fn is_builtin(name: &str) -> bool {
@@ -86,6 +89,7 @@ impl Checker<'_> {
             "load" => self.builtin_load(&c),
             "store" => self.builtin_store(&c),
             "copy_async" => self.builtin_copy_async(&c),
+            "layout" => self.builtin_layout(&c),
             "commit_group" | "wait_group" | "barrier" => self.builtin_sync(&c),
             "shared" => Err(self.rep.report(
                 Diagnostic::at(e.span, "shared memory is allocated by a `let`", "not in a `let`").with_help("write `let s = shared<f16>[2, 64, 32];`"),
