@@ -10,8 +10,10 @@ mod ops;
 mod print;
 mod types;
 mod verify;
+mod verify_ops;
 
 pub use ops::{BinaryOp, CmpOp, Literal, Op, UnaryOp};
+pub use ops::{MathOp, ReduceOp};
 pub use print::print_program;
 pub use types::Type;
 pub use verify::verify_kernel;

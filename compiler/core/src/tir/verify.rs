@@ -23,6 +23,12 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
             Op::Load { offsets, .. } => offsets.clone(),
             Op::Store { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
             Op::For { start, end, inits, .. } => [*start, *end].into_iter().chain(inits.iter().copied()).collect(),
+            Op::Math(_, a) | Op::Reshape(a) | Op::Bitcast(a) => vec![*a],
+            Op::Reduce { value, .. } | Op::Cumsum { value, .. } | Op::Permute { value, .. } | Op::Repeat { value, .. } => vec![*value],
+            Op::Where(a, b, c) | Op::Fma(a, b, c) | Op::Dot { a, b, acc: c } => vec![*a, *b, *c],
+            Op::Arange { .. } => vec![],
+            Op::AtomicAdd { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
+            Op::Print { args, .. } => args.clone(),
         };
         for u in &uses {
             if !defined.get(u.index()).copied().unwrap_or(false) {
@@ -41,6 +47,15 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
                     return Err(format!("{} offsets for a rank-{} tensor", offsets.len(), shape.len()));
                 }
             }
+            Op::AtomicAdd { tensor, offsets, value } => {
+                let ParamKind::Tensor { shape, dtype } = &k.params[*tensor].kind else {
+                    return Err(format!("atomic_add into non-tensor parameter {}", k.params[*tensor].name));
+                };
+                if shape.len() != offsets.len() || k.ty(*value).shape().len() != shape.len() || k.ty(*value).dtype() != *dtype {
+                    return Err("atomic_add value does not match its tensor".into());
+                }
+            }
+            _ if inst.results.len() == 1 && !matches!(inst.op, Op::For { .. }) => super::verify_ops::check(k, &inst.op, k.ty(inst.results[0]))?,
             Op::For { step, inits, body, .. } => {
                 if *step <= 0 || body.args.len() != inits.len() + 1 || body.yields.len() != inits.len() {
                     return Err("malformed for".into());

@@ -64,7 +64,7 @@ impl Checker<'_> {
         Ok(None)
     }
 
-    fn tensor_info(&self, tensor: usize) -> (DType, usize) {
+    pub(super) fn tensor_info(&self, tensor: usize) -> (DType, usize) {
         match &self.params[tensor].kind {
             ParamKind::Tensor { dtype, shape } => (*dtype, shape.len()),
             ParamKind::Scalar(d) => (*d, 0),
@@ -72,7 +72,7 @@ impl Checker<'_> {
     }
 
     /// A view of a global tensor: `a` or `a[i.., j..]`; returns the parameter and one i64 offset per dimension.
-    fn view(&mut self, e: &ast::Expr) -> Checked<(usize, Vec<ValueId>)> {
+    pub(super) fn view(&mut self, e: &ast::Expr) -> Checked<(usize, Vec<ValueId>)> {
         let (base, args) = match &e.kind {
             ExprKind::Index(base, args) => (base.as_ref(), Some(args)),
             _ => (e, None),

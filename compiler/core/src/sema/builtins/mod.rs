@@ -2,7 +2,12 @@
 //! families share (argument counts, generic arguments, named arguments).
 
 mod compute;
+mod dot;
+mod math;
 mod memory;
+mod misc;
+mod reduce;
+mod shape;
 
 use super::expr::Operand;
 use super::kernel::Checker;
@@ -16,7 +21,9 @@ use tilec_dtype::DType;
 pub const MAX_TILE_ELEMENTS: u64 = 1 << 20;
 
 /// Every built-in function, for the "unknown function" note.
-const BUILTINS: &[&str] = &["load", "store", "cast", "zeros", "cdiv", "min", "max"];
+const BUILTINS: &[&str] = &["load", "store", "cast", "zeros", "cdiv", "min", "max",
+    "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "neg", "where", "fma", "dot", "sum", "any", "all", "cumsum",
+    "transpose", "permute", "reshape", "squeeze", "unsqueeze", "broadcast", "repeat", "arange", "view", "atomic_add", "print"];
 
 /// A call as written: what each builtin checks its arguments against.
 pub struct CallSite<'e> {
@@ -60,7 +67,7 @@ impl Checker<'_> {
         let ExprKind::Call { callee, generics, args, named, bracket } = &e.kind else { unreachable!("call() on a non-call") };
         let c = CallSite { e, callee, generics, args, named, bracket: *bracket };
         let name = callee.name.as_str();
-        if !generics.is_empty() && !matches!(name, "cast" | "zeros") {
+        if !generics.is_empty() && !matches!(name, "cast" | "zeros" | "view") {
             return Err(self.rep.report(Diagnostic::at(callee.span, format!("`{name}` takes no generic arguments"), "remove `<...>`")));
         }
         if c.bracket && name != "zeros" {
@@ -71,6 +78,18 @@ impl Checker<'_> {
             "store" => self.builtin_store(&c),
             "cast" => self.builtin_cast(&c),
             "zeros" => self.builtin_zeros(&c),
+            "exp" | "exp2" | "log" | "log2" | "sqrt" | "rsqrt" | "abs" | "neg" => self.builtin_math(&c),
+            "where" => self.builtin_where(&c),
+            "fma" => self.builtin_fma(&c),
+            "dot" => self.builtin_dot(&c),
+            "min" | "max" if c.args.len() == 1 || !c.named.is_empty() => self.builtin_reduce(&c),
+            "sum" | "any" | "all" => self.builtin_reduce(&c),
+            "cumsum" => self.builtin_cumsum(&c),
+            "transpose" | "permute" | "reshape" | "squeeze" | "unsqueeze" | "broadcast" | "repeat" => self.builtin_shape(&c),
+            "arange" => self.builtin_arange(&c),
+            "view" => self.builtin_view(&c),
+            "atomic_add" => self.builtin_atomic_add(&c),
+            "print" => self.builtin_print(&c),
             "cdiv" | "min" | "max" => self.builtin_int_fn(&c),
             "range" => Err(self.rep.report(Diagnostic::at(e.span, "`range` can only drive a `for` loop", "not in a `for`"))),
             _ => Err(self.rep.report(
