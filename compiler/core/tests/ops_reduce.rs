@@ -140,3 +140,27 @@ fn cumsum_is_sequential_with_rounding_each_step() {
         }
     }
 }
+
+#[test]
+fn float_sum_is_exact_then_rounded_once() {
+    let src = "kernel k(x: global f32[3, 4], y: global f32[3], h: global bf16[4], z: global bf16[1]) {
+    store(y, sum(load(x, [3, 4]), dim: 1));
+    store(z, zeros<bf16>[1] + sum(load(h, [4])));
+}";
+    let k = kernel(src);
+    let p = |e: i32| 2f64.powi(e);
+    let x = [
+        p(60), 1.0, -p(60), 0.0, // exactly 1 (in-order f64 accumulation gives 0)
+        1.0, p(-24), p(-100), 0.0, // a tie broken by 2^-100: 1 + 2^-23
+        -0.0, -0.0, -0.0, -0.0, // all negative zeros: -0
+    ];
+    // bf16: 1 + 2^-8 is a tie between 1 and 1 + 2^-7; -2^-30 + 2^-30 cancels, so it stays a tie -> 1.
+    let h = [1.0, p(-8), p(-30), -p(-30)];
+    let (mut xb, mut yb, mut hb, mut zb) = (pack(DType::F32, &x), poison(DType::F32, 3), pack(DType::BF16, &h), poison(DType::BF16, 1));
+    run(&k, &mut [Arg::Tensor(&mut xb), Arg::Tensor(&mut yb), Arg::Tensor(&mut hb), Arg::Tensor(&mut zb)], &[]);
+    let y = unpack(DType::F32, &yb, 3);
+    assert_eq!(y[0], 1.0);
+    assert_eq!(y[1], 1.0 + p(-23));
+    assert!(y[2] == 0.0 && y[2].is_sign_negative());
+    assert_eq!(unpack(DType::BF16, &zb, 1)[0], 1.0);
+}

@@ -3,6 +3,7 @@
 mod control;
 mod dot;
 mod elementwise;
+mod exact;
 mod math;
 mod memory;
 mod misc;

@@ -37,8 +37,10 @@ impl Machine<'_, '_> {
                         let (o, i) = (r / inner, r % inner);
                         let it = (0..n).map(|j| x[at(o, j, i)]);
                         match op {
-                            // f64 accumulation in index order, one rounding to the dtype.
-                            ReduceOp::Sum => round_float(dt, it.sum::<f64>()),
+                            // The exact sum rounded once (f64 in index order for f64 tiles and
+                            // when an element is infinite or NaN).
+                            ReduceOp::Sum if dt != DType::F64 => super::exact::exact_sum(dt, it.clone()).unwrap_or_else(|| round_float(dt, it.sum::<f64>())),
+                            ReduceOp::Sum => it.sum::<f64>(),
                             // f64::max/min ignore a NaN operand (IEEE maxNum/minNum): NaN only if all are.
                             ReduceOp::Max => it.fold(f64::NAN, f64::max),
                             _ => it.fold(f64::NAN, f64::min),
