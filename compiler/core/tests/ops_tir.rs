@@ -47,7 +47,8 @@ fn verifier_rejects_broken_compute_ops() {
     let base = kernel(src);
     let a = base.body.insts.iter().find(|i| matches!(i.op, Op::Load { .. })).unwrap().results[0];
     let d = base.body.insts.iter().find(|i| matches!(i.op, Op::Dot { .. })).unwrap().results[0];
-    let breakers: Vec<(&str, Box<dyn Fn(&mut tir::Kernel)>)> = vec![
+    type Breaker = Box<dyn Fn(&mut tir::Kernel)>;
+    let breakers: Vec<(&str, Breaker)> = vec![
         ("dot with f16 accumulator", Box::new(move |k| find(k, |o| matches!(o, Op::Dot { .. })).op = Op::Dot { a, b: a, acc: a })),
         ("reduce over a missing dim", Box::new(|k| if let Op::Reduce { dim, .. } = &mut find(k, |o| matches!(o, Op::Reduce { .. })).op { *dim = Some(5) })),
         ("permute twice the same dim", Box::new(|k| if let Op::Permute { perm, .. } = &mut find(k, |o| matches!(o, Op::Permute { .. })).op { *perm = vec![0, 0] })),

@@ -16,15 +16,11 @@ pub fn check(k: &Kernel, op: &Op, ty: &Type) -> Result<(), String> {
                 return Err(format!("{} on {d}", m.name()));
             }
         }
-        Op::Where(c, a, b) => {
-            if t(c) != &ty.with_dtype(tilec_dtype::DType::Bool) || t(a) != ty || t(b) != ty {
-                return Err("where operands do not match the result".into());
-            }
+        Op::Where(c, a, b) if t(c) != &ty.with_dtype(tilec_dtype::DType::Bool) || t(a) != ty || t(b) != ty => {
+            return Err("where operands do not match the result".into());
         }
-        Op::Fma(a, b, c) => {
-            if t(a) != ty || t(b) != ty || t(c) != ty || !ty.dtype().is_float() {
-                return Err("fma operands do not match the result".into());
-            }
+        Op::Fma(a, b, c) if t(a) != ty || t(b) != ty || t(c) != ty || !ty.dtype().is_float() => {
+            return Err("fma operands do not match the result".into());
         }
         Op::Dot { a, b, acc } => {
             let (sa, sb) = (t(a).shape(), t(b).shape());
@@ -60,10 +56,8 @@ pub fn check(k: &Kernel, op: &Op, ty: &Type) -> Result<(), String> {
                 return Err(format!("reduce result {ty} does not fit {from}"));
             }
         }
-        Op::Cumsum { value, dim } => {
-            if t(value) != ty || *dim >= ty.shape().len() || ty.dtype().is_bool() {
-                return Err("malformed cumsum".into());
-            }
+        Op::Cumsum { value, dim } if t(value) != ty || *dim >= ty.shape().len() || ty.dtype().is_bool() => {
+            return Err("malformed cumsum".into());
         }
         Op::Permute { value, perm } => {
             let from = t(value).shape();
@@ -78,10 +72,8 @@ pub fn check(k: &Kernel, op: &Op, ty: &Type) -> Result<(), String> {
                 return Err("permute result does not match".into());
             }
         }
-        Op::Reshape(a) => {
-            if t(a).numel() != ty.numel() || t(a).dtype() != ty.dtype() {
-                return Err("reshape changes the element count or dtype".into());
-            }
+        Op::Reshape(a) if t(a).numel() != ty.numel() || t(a).dtype() != ty.dtype() => {
+            return Err("reshape changes the element count or dtype".into());
         }
         Op::Repeat { value, reps } => {
             let from = t(value).shape();
@@ -90,10 +82,8 @@ pub fn check(k: &Kernel, op: &Op, ty: &Type) -> Result<(), String> {
                 return Err("repeat result does not match".into());
             }
         }
-        Op::Arange { .. } => {
-            if ty.shape().len() != 1 || ty.dtype() != tilec_dtype::DType::I64 {
-                return Err("arange gives a 1-D i64 tile".into());
-            }
+        Op::Arange { .. } if ty.shape().len() != 1 || ty.dtype() != tilec_dtype::DType::I64 => {
+            return Err("arange gives a 1-D i64 tile".into());
         }
         Op::Bitcast(a) => {
             let (from, fd, td) = (t(a), t(a).dtype().bits() as u64, ty.dtype().bits() as u64);
