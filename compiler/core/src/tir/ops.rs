@@ -63,16 +63,6 @@ pub enum Op {
     Splat(ValueId),
     /// A tile broadcast to the result's shape along its size-1 dimensions (and new leading ones).
     Broadcast(ValueId),
-    /// Reads a tile of the result's shape from tensor `params[tensor]` starting at `offsets` (one i64
-    /// per dimension). Elements outside the tensor read as zero: loads are bounds-masked.
-    Load { tensor: usize, offsets: Vec<ValueId> },
-    /// Writes `value` into tensor `params[tensor]` starting at `offsets`; elements that fall outside
-    /// the tensor are not written.
-    Store { tensor: usize, offsets: Vec<ValueId>, value: ValueId },
-    /// `for iv in range(start, end, step)` with loop-carried values: the body's arguments are the
-    /// induction variable then the carried values (initialised from `inits`); the body yields the
-    /// next carried values; the instruction's results are the final carried values. `step` > 0.
-    For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block },
     /// Elementwise math function on a float tile or scalar (`abs` also on signed integers);
     /// computed exactly in f64 and rounded once to the dtype (docs/ops.md).
     Math(MathOp, ValueId),
@@ -82,8 +72,8 @@ pub enum Op {
     /// `a * b + c` with one rounding to the dtype; all operands have the result's type (floats).
     Fma(ValueId, ValueId, ValueId),
     /// Matrix product `acc + a @ b`: `a` is `[M, K]`, `b` is `[K, N]` of one dtype, `acc` has the
-    /// result's type `[M, N]` (f32 for float inputs, i32 for integer inputs). Products are exact; the
-    /// sum is accumulated in f64 (i64 for integers) and rounded (wrapped) once (docs/ops.md).
+    /// result's type `[M, N]` (f32 for float inputs, i32 for integer inputs). Each output is the
+    /// exact sum of the accumulator and the products, rounded (integers: wrapped) once (docs/ops.md).
     Dot { a: ValueId, b: ValueId, acc: ValueId },
     /// A reduction over dimension `dim` of `value` (every dimension when `None`); the result type
     /// says whether the dimension is kept (size 1) or removed, and a full reduction without keepdim
@@ -107,6 +97,16 @@ pub enum Op {
     AtomicAdd { tensor: usize, offsets: Vec<ValueId>, value: ValueId },
     /// Debug print of `format` and the values, one line per block. No result.
     Print { format: String, args: Vec<ValueId> },
+    /// Reads a tile of the result's shape from tensor `params[tensor]` starting at `offsets` (one i64
+    /// per dimension). Elements outside the tensor read as zero: loads are bounds-masked.
+    Load { tensor: usize, offsets: Vec<ValueId> },
+    /// Writes `value` into tensor `params[tensor]` starting at `offsets`; elements that fall outside
+    /// the tensor are not written.
+    Store { tensor: usize, offsets: Vec<ValueId>, value: ValueId },
+    /// `for iv in range(start, end, step)` with loop-carried values: the body's arguments are the
+    /// induction variable then the carried values (initialised from `inits`); the body yields the
+    /// next carried values; the instruction's results are the final carried values. `step` > 0.
+    For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block },
 }
 
 impl Op {
@@ -123,9 +123,6 @@ impl Op {
             Op::Cast(_) => "cast",
             Op::Splat(_) => "splat",
             Op::Broadcast(_) => "broadcast",
-            Op::Load { .. } => "load",
-            Op::Store { .. } => "store",
-            Op::For { .. } => "for",
             Op::Math(..) => "math",
             Op::Where(..) => "where",
             Op::Fma(..) => "fma",
@@ -139,6 +136,9 @@ impl Op {
             Op::Bitcast(_) => "bitcast",
             Op::AtomicAdd { .. } => "atomic_add",
             Op::Print { .. } => "print",
+            Op::Load { .. } => "load",
+            Op::Store { .. } => "store",
+            Op::For { .. } => "for",
         }
     }
 }

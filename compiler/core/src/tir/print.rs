@@ -79,10 +79,6 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
             Op::Cast(a) => write!(out, "cast {}", v(*a)).unwrap(),
             Op::Splat(a) => write!(out, "splat {}", v(*a)).unwrap(),
             Op::Broadcast(a) => write!(out, "broadcast {}", v(*a)).unwrap(),
-            Op::Load { tensor, offsets } => write!(out, "load {}[{}]", k.params[*tensor].name, list(offsets)).unwrap(),
-            Op::Store { tensor, offsets, value } => {
-                write!(out, "store {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap()
-            }
             Op::Math(op, a) => write!(out, "{} {}", op.name(), v(*a)).unwrap(),
             Op::Where(c, a, b) => write!(out, "where {}, {}, {}", v(*c), v(*a), v(*b)).unwrap(),
             Op::Fma(a, b, c) => write!(out, "fma {}, {}, {}", v(*a), v(*b), v(*c)).unwrap(),
@@ -107,6 +103,10 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
                 if !args.is_empty() {
                     write!(out, ", {}", list(args)).unwrap();
                 }
+            }
+            Op::Load { tensor, offsets } => write!(out, "load {}[{}]", k.params[*tensor].name, list(offsets)).unwrap(),
+            Op::Store { tensor, offsets, value } => {
+                write!(out, "store {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap()
             }
             Op::For { start, end, step, inits, body } => {
                 write!(out, "for {} in range({}, {}, {step})", v(body.args[0]), v(*start), v(*end)).unwrap();

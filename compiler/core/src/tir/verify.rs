@@ -19,16 +19,16 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
         let uses: Vec<ValueId> = match &inst.op {
             Op::Const(_) | Op::BlockIndex(_) | Op::DimSize(_) | Op::ScalarParam(_) => vec![],
             Op::Unary(_, a) | Op::Cast(a) | Op::Splat(a) | Op::Broadcast(a) => vec![*a],
-            Op::Binary(_, a, b) | Op::Compare(_, a, b) => vec![*a, *b],
-            Op::Load { offsets, .. } => offsets.clone(),
-            Op::Store { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
-            Op::For { start, end, inits, .. } => [*start, *end].into_iter().chain(inits.iter().copied()).collect(),
             Op::Math(_, a) | Op::Reshape(a) | Op::Bitcast(a) => vec![*a],
             Op::Reduce { value, .. } | Op::Cumsum { value, .. } | Op::Permute { value, .. } | Op::Repeat { value, .. } => vec![*value],
             Op::Where(a, b, c) | Op::Fma(a, b, c) | Op::Dot { a, b, acc: c } => vec![*a, *b, *c],
             Op::Arange { .. } => vec![],
             Op::AtomicAdd { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
             Op::Print { args, .. } => args.clone(),
+            Op::Binary(_, a, b) | Op::Compare(_, a, b) => vec![*a, *b],
+            Op::Load { offsets, .. } => offsets.clone(),
+            Op::Store { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
+            Op::For { start, end, inits, .. } => [*start, *end].into_iter().chain(inits.iter().copied()).collect(),
         };
         for u in &uses {
             if !defined.get(u.index()).copied().unwrap_or(false) {
@@ -47,15 +47,6 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
                     return Err(format!("{} offsets for a rank-{} tensor", offsets.len(), shape.len()));
                 }
             }
-            Op::AtomicAdd { tensor, offsets, value } => {
-                let ParamKind::Tensor { shape, dtype } = &k.params[*tensor].kind else {
-                    return Err(format!("atomic_add into non-tensor parameter {}", k.params[*tensor].name));
-                };
-                if shape.len() != offsets.len() || k.ty(*value).shape().len() != shape.len() || k.ty(*value).dtype() != *dtype {
-                    return Err("atomic_add value does not match its tensor".into());
-                }
-            }
-            _ if inst.results.len() == 1 && !matches!(inst.op, Op::For { .. }) => super::verify_ops::check(k, &inst.op, k.ty(inst.results[0]))?,
             Op::For { step, inits, body, .. } => {
                 if *step <= 0 || body.args.len() != inits.len() + 1 || body.yields.len() != inits.len() {
                     return Err("malformed for".into());
@@ -73,6 +64,15 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
                     }
                 }
             }
+            Op::AtomicAdd { tensor, offsets, value } => {
+                let ParamKind::Tensor { shape, dtype } = &k.params[*tensor].kind else {
+                    return Err(format!("atomic_add into non-tensor parameter {}", k.params[*tensor].name));
+                };
+                if shape.len() != offsets.len() || k.ty(*value).shape().len() != shape.len() || k.ty(*value).dtype() != *dtype {
+                    return Err("atomic_add value does not match its tensor".into());
+                }
+            }
+            _ if inst.results.len() == 1 => super::verify_ops::check(k, &inst.op, k.ty(inst.results[0]))?,
             _ => {}
         }
         for &r in &inst.results {

@@ -94,9 +94,6 @@ impl Machine<'_, '_> {
                 let ty = result_ty.expect("broadcast has a result");
                 self.broadcast(*a, ty.shape())
             }
-            Op::Load { tensor, offsets } => self.load(*tensor, offsets, result_ty.expect("load has a result")),
-            Op::Store { tensor, offsets, value } => return self.store(*tensor, offsets, *value),
-            Op::For { start, end, step, inits, body } => return self.for_loop(inst, *start, *end, *step, inits, body),
             Op::Math(op, a) => self.math(*op, *a),
             Op::Where(c, a, b) => self.select(*c, *a, *b),
             Op::Fma(a, b, c) => self.fma(*a, *b, *c),
@@ -110,6 +107,9 @@ impl Machine<'_, '_> {
             Op::Bitcast(a) => self.bitcast(*a, result_ty.expect("bitcast has a result")),
             Op::AtomicAdd { tensor, offsets, value } => return self.atomic_add(*tensor, offsets, *value),
             Op::Print { format, args } => return self.print(inst, format, args),
+            Op::Load { tensor, offsets } => self.load(*tensor, offsets, result_ty.expect("load has a result")),
+            Op::Store { tensor, offsets, value } => return self.store(*tensor, offsets, *value),
+            Op::For { start, end, step, inits, body } => return self.for_loop(inst, *start, *end, *step, inits, body),
         };
         self.set(inst.results[0], out);
         Ok(())
