@@ -253,3 +253,33 @@ kernel k(a: global {dt}[M, K], b: global {dt}[K, N], acc: global i32[M, N], c: g
         }
     }
 }
+
+#[test]
+fn dot_exact_sum_spans_the_whole_f32_range() {
+    let src = "
+kernel k(a: global f32[4, 4], b: global f32[4, 4], c: global f32[4, 4]) {
+    store(c, dot(load(a, [4, 4]), load(b, [4, 4])));
+}";
+    let kern = kernel(src);
+    let p = |e: i32| 2f64.powi(e);
+    // c[i, 0] = Σ_k a[i, k] * b[k, 0] with b[.., 0] = [1, 1, 2^-75, 2^-149].
+    let mut b = vec![0.0; 16];
+    b[0] = 1.0;
+    b[4] = 1.0;
+    b[8] = p(-75);
+    b[12] = p(-149);
+    let a = [
+        [p(100), -p(100), 0.0, p(-149)],  // 2^100 - 2^100 + 2^-298: rounds to +0
+        [0.0, 0.0, p(-75), 0.0],          // 2^-150: a tie between 0 and 2^-149, to even: 0
+        [0.0, 0.0, p(-75), p(-149)],      // 2^-150 + 2^-298: just above the tie: 2^-149
+        [p(127), p(127), 0.0, 0.0],       // 2^128: overflows to +inf
+    ];
+    let flat: Vec<f64> = a.iter().flatten().cloned().collect();
+    let (mut ab, mut bb, mut cb) = (pack(DType::F32, &flat), pack(DType::F32, &b), poison(DType::F32, 16));
+    run(&kern, &mut [Arg::Tensor(&mut ab), Arg::Tensor(&mut bb), Arg::Tensor(&mut cb)], &[]);
+    let c = unpack(DType::F32, &cb, 16);
+    assert!(c[0] == 0.0 && c[0].is_sign_positive());
+    assert_eq!(c[4], 0.0);
+    assert_eq!(c[8], p(-149));
+    assert_eq!(c[12], f64::INFINITY);
+}

@@ -198,3 +198,31 @@ fn fma_small_floats_round_once() {
         }
     }
 }
+
+#[test]
+fn two_argument_max_min_stay_elementwise() {
+    let src = "kernel k(x: global f32[N], y: global f32[N], z: global f32[N], s: global f32[N]) grid(cdiv(N, 32)) {
+    let i = block.x * 32;
+    let a = load(x[i..], [32]);
+    let b = load(y[i..], [32]);
+    store(z[i..], max(a, b) - min(a, 0.0));
+    store(s[i..], zeros<f32>[32] + max(a) + where(block.x == 0, 0.0, 1.0));
+}";
+    let k = kernel(src);
+    let n = 45;
+    let mut r = rng(16);
+    let (x, y) = (random(&mut r, DType::F32, n, 3.0), random(&mut r, DType::F32, n, 3.0));
+    let (mut xb, mut yb, mut zb, mut sb) = (pack(DType::F32, &x), pack(DType::F32, &y), poison(DType::F32, n), poison(DType::F32, n));
+    run(&k, &mut [Arg::Tensor(&mut xb), Arg::Tensor(&mut yb), Arg::Tensor(&mut zb), Arg::Tensor(&mut sb)], &[n as i64]);
+    let (z, s) = (unpack(DType::F32, &zb, n), unpack(DType::F32, &sb, n));
+    for i in 0..n {
+        assert_eq!(z[i] as f32, x[i].max(y[i]) as f32 - x[i].min(0.0) as f32);
+        let blk = i / 32;
+        // the block's max includes the masked-off zeros of the last, partial block
+        let mut m = x[blk * 32..(blk * 32 + 32).min(n)].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if blk * 32 + 32 > n {
+            m = m.max(0.0);
+        }
+        assert_eq!(s[i], m + blk as f64, "s[{i}]");
+    }
+}

@@ -164,3 +164,21 @@ fn float_sum_is_exact_then_rounded_once() {
     assert!(y[2] == 0.0 && y[2].is_sign_negative());
     assert_eq!(unpack(DType::BF16, &zb, 1)[0], 1.0);
 }
+
+#[test]
+fn keepdim_without_dim_and_scalar_results() {
+    let src = "kernel k(x: global i32[3, 5], a: global i32[1, 1], s: global i32[1], r: global i32[1]) {
+    let v = load(x, [3, 5]);
+    store(a, sum(v, keepdim: true));
+    store(s, zeros<i32>[1] + min(v));
+    store(r, squeeze(sum(sum(v, dim: 1, keepdim: true), dim: 0, keepdim: true), 0));
+}";
+    let k = kernel(src);
+    let x: Vec<i128> = (0..15).map(|i| i * i - 40).collect();
+    let (mut xb, mut ab, mut sb, mut rb) = (pack_i(DType::I32, &x), poison(DType::I32, 1), poison(DType::I32, 1), poison(DType::I32, 1));
+    run(&k, &mut [Arg::Tensor(&mut xb), Arg::Tensor(&mut ab), Arg::Tensor(&mut sb), Arg::Tensor(&mut rb)], &[]);
+    let total: i128 = x.iter().sum();
+    assert_eq!(unpack_i(DType::I32, &ab, 1), vec![total]);
+    assert_eq!(unpack_i(DType::I32, &sb, 1), vec![*x.iter().min().unwrap()]);
+    assert_eq!(unpack_i(DType::I32, &rb, 1), vec![total]);
+}
