@@ -10,7 +10,6 @@ mod ops;
 mod print;
 mod types;
 mod verify;
-mod verify_ops;
 
 pub use ops::{BinaryOp, CmpOp, Literal, Op, UnaryOp};
 pub use ops::{MathOp, ReduceOp};
