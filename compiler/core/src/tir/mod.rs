@@ -12,6 +12,7 @@ mod types;
 mod verify;
 
 pub use ops::{BinaryOp, CmpOp, Literal, Op, UnaryOp};
+pub use ops::{MathOp, ReduceOp};
 pub use print::print_program;
 pub use types::Type;
 pub use verify::verify_kernel;

@@ -63,6 +63,40 @@ pub enum Op {
     Splat(ValueId),
     /// A tile broadcast to the result's shape along its size-1 dimensions (and new leading ones).
     Broadcast(ValueId),
+    /// Elementwise math function on a float tile or scalar (`abs` also on signed integers);
+    /// computed exactly in f64 and rounded once to the dtype (docs/ops.md).
+    Math(MathOp, ValueId),
+    /// `where(cond, a, b)`: elementwise select; all three have the result's shape, `cond` is bool,
+    /// `a` and `b` have the result's type.
+    Where(ValueId, ValueId, ValueId),
+    /// `a * b + c` with one rounding to the dtype; all operands have the result's type (floats).
+    Fma(ValueId, ValueId, ValueId),
+    /// Matrix product `acc + a @ b`: `a` is `[M, K]`, `b` is `[K, N]` of one dtype, `acc` has the
+    /// result's type `[M, N]` (f32 for float inputs, i32 for integer inputs). Each output is the
+    /// exact sum of the accumulator and the products, rounded (integers: wrapped) once (docs/ops.md).
+    Dot { a: ValueId, b: ValueId, acc: ValueId },
+    /// A reduction over dimension `dim` of `value` (every dimension when `None`); the result type
+    /// says whether the dimension is kept (size 1) or removed, and a full reduction without keepdim
+    /// gives a scalar.
+    Reduce { op: ReduceOp, value: ValueId, dim: Option<usize> },
+    /// Inclusive prefix sum along `dim`, sequential (rounded after every step for floats).
+    Cumsum { value: ValueId, dim: usize },
+    /// Result dimension `i` is dimension `perm[i]` of `value` (`transpose`, `permute`).
+    Permute { value: ValueId, perm: Vec<usize> },
+    /// The same elements, row-major, in the result's shape (`reshape`, `squeeze`, `unsqueeze`).
+    Reshape(ValueId),
+    /// Tiles `value` `reps[i]` times along dimension `i` (numpy.tile with equal ranks).
+    Repeat { value: ValueId, reps: Vec<u64> },
+    /// The i64 tile `start, start + 1, ...` of the result's (1-D) shape.
+    Arange { start: i64 },
+    /// Reinterprets the bits of a tile (`view<T>`): the codes of each row are packed little-endian,
+    /// LSB-first, and read back as the result's dtype; only the last dimension changes.
+    Bitcast(ValueId),
+    /// Adds `value` into tensor `params[tensor]` starting at `offsets`, bounds-masked like `store`
+    /// (integers wrap, floats round to the tensor's dtype). No result.
+    AtomicAdd { tensor: usize, offsets: Vec<ValueId>, value: ValueId },
+    /// Debug print of `format` and the values, one line per block. No result.
+    Print { format: String, args: Vec<ValueId> },
     /// Reads a tile of the result's shape from tensor `params[tensor]` starting at `offsets` (one i64
     /// per dimension). Elements outside the tensor read as zero: loads are bounds-masked.
     Load { tensor: usize, offsets: Vec<ValueId> },
@@ -115,6 +149,19 @@ impl Op {
             Op::Cast(_) => "cast",
             Op::Splat(_) => "splat",
             Op::Broadcast(_) => "broadcast",
+            Op::Math(..) => "math",
+            Op::Where(..) => "where",
+            Op::Fma(..) => "fma",
+            Op::Dot { .. } => "dot",
+            Op::Reduce { .. } => "reduce",
+            Op::Cumsum { .. } => "cumsum",
+            Op::Permute { .. } => "permute",
+            Op::Reshape(_) => "reshape",
+            Op::Repeat { .. } => "repeat",
+            Op::Arange { .. } => "arange",
+            Op::Bitcast(_) => "bitcast",
+            Op::AtomicAdd { .. } => "atomic_add",
+            Op::Print { .. } => "print",
             Op::Load { .. } => "load",
             Op::Store { .. } => "store",
             Op::For { .. } => "for",
@@ -129,6 +176,54 @@ impl Op {
             Op::Annotate(..) => "layout",
             Op::Break(_) => "break",
             Op::Continue(_) => "continue",
+        }
+    }
+}
+
+/// Elementwise math functions (`neg` is [`UnaryOp::Neg`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathOp {
+    Exp,
+    Exp2,
+    Log,
+    Log2,
+    Sqrt,
+    Rsqrt,
+    Abs,
+}
+
+impl MathOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            MathOp::Exp => "exp",
+            MathOp::Exp2 => "exp2",
+            MathOp::Log => "log",
+            MathOp::Log2 => "log2",
+            MathOp::Sqrt => "sqrt",
+            MathOp::Rsqrt => "rsqrt",
+            MathOp::Abs => "abs",
+        }
+    }
+}
+
+/// Reductions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+    Any,
+    All,
+}
+
+impl ReduceOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::Any => "any",
+            ReduceOp::All => "all",
         }
     }
 }

@@ -87,6 +87,31 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
             Op::Cast(a) => write!(out, "cast {}", v(*a)).unwrap(),
             Op::Splat(a) => write!(out, "splat {}", v(*a)).unwrap(),
             Op::Broadcast(a) => write!(out, "broadcast {}", v(*a)).unwrap(),
+            Op::Math(op, a) => write!(out, "{} {}", op.name(), v(*a)).unwrap(),
+            Op::Where(c, a, b) => write!(out, "where {}, {}, {}", v(*c), v(*a), v(*b)).unwrap(),
+            Op::Fma(a, b, c) => write!(out, "fma {}, {}, {}", v(*a), v(*b), v(*c)).unwrap(),
+            Op::Dot { a, b, acc } => write!(out, "dot {}, {}, {}", v(*a), v(*b), v(*acc)).unwrap(),
+            Op::Reduce { op, value, dim: Some(d) } => write!(out, "reduce {} {} dim {d}", op.name(), v(*value)).unwrap(),
+            Op::Reduce { op, value, dim: None } => write!(out, "reduce {} {}", op.name(), v(*value)).unwrap(),
+            Op::Cumsum { value, dim } => write!(out, "cumsum {} dim {dim}", v(*value)).unwrap(),
+            Op::Permute { value, perm } => {
+                write!(out, "permute {} [{}]", v(*value), perm.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")).unwrap()
+            }
+            Op::Reshape(a) => write!(out, "reshape {}", v(*a)).unwrap(),
+            Op::Repeat { value, reps } => {
+                write!(out, "repeat {} [{}]", v(*value), reps.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")).unwrap()
+            }
+            Op::Arange { start } => write!(out, "arange {start}").unwrap(),
+            Op::Bitcast(a) => write!(out, "bitcast {}", v(*a)).unwrap(),
+            Op::AtomicAdd { tensor, offsets, value } => {
+                write!(out, "atomic_add {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap()
+            }
+            Op::Print { format, args } => {
+                write!(out, "print {format:?}").unwrap();
+                if !args.is_empty() {
+                    write!(out, ", {}", list(args)).unwrap();
+                }
+            }
             Op::Load { tensor, offsets } => write!(out, "load {}[{}]", k.params[*tensor].name, list(offsets)).unwrap(),
             Op::Store { tensor, offsets, value } => {
                 write!(out, "store {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap()

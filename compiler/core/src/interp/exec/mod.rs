@@ -1,8 +1,14 @@
 //! Executes the instructions of one block of the grid; one file per family of operations.
 
 mod control;
+mod dot;
 mod elementwise;
+mod exact;
+mod math;
 mod memory;
+mod misc;
+mod reduce;
+mod shape;
 mod shared;
 
 use super::scalar::{self, Undefined};
@@ -99,6 +105,19 @@ impl Machine<'_, '_> {
                 let ty = result_ty.expect("broadcast has a result");
                 self.broadcast(*a, ty.shape())
             }
+            Op::Math(op, a) => self.math(*op, *a),
+            Op::Where(c, a, b) => self.select(*c, *a, *b),
+            Op::Fma(a, b, c) => self.fma(*a, *b, *c),
+            Op::Dot { a, b, acc } => self.dot(*a, *b, *acc),
+            Op::Reduce { op, value, dim } => self.reduce(*op, *value, *dim, result_ty.expect("reduce has a result")),
+            Op::Cumsum { value, dim } => self.cumsum(*value, *dim),
+            Op::Permute { value, perm } => self.permute(*value, perm, result_ty.expect("permute has a result")),
+            Op::Reshape(a) => self.reshape(*a, result_ty.expect("reshape has a result")),
+            Op::Repeat { value, .. } => self.repeat(*value, result_ty.expect("repeat has a result")),
+            Op::Arange { start } => self.arange(*start, result_ty.expect("arange has a result")),
+            Op::Bitcast(a) => self.bitcast(*a, result_ty.expect("bitcast has a result")),
+            Op::AtomicAdd { tensor, offsets, value } => return self.atomic_add(*tensor, offsets, *value),
+            Op::Print { format, args } => return self.print(inst, format, args),
             Op::Load { tensor, offsets } => self.load(*tensor, offsets, result_ty.expect("load has a result")),
             Op::Store { tensor, offsets, value } => return self.store(*tensor, offsets, *value),
             Op::For { start, end, step, inits, body } => return self.for_loop(inst, *start, *end, *step, inits, body),

@@ -3,7 +3,12 @@
 
 mod annotate;
 mod compute;
+mod dot;
+mod math;
 mod memory;
+mod misc;
+mod reduce;
+mod shape;
 mod shared;
 
 pub use annotate::layout_from_literal;
@@ -20,8 +25,11 @@ use tilec_dtype::DType;
 pub const MAX_TILE_ELEMENTS: u64 = 1 << 20;
 
 /// Every built-in function, for the "unknown function" note.
-const BUILTINS: &[&str] =
-    &["load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier", "layout"];
+const BUILTINS: &[&str] = &[
+    "load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier", "layout",
+    "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "neg", "where", "fma", "dot", "sum", "any", "all", "cumsum",
+    "transpose", "permute", "reshape", "squeeze", "unsqueeze", "broadcast", "repeat", "arange", "view", "atomic_add", "print",
+];
 
 /// Whether `name` is a built-in function (a device function may not take its name).
 pub fn is_builtin(name: &str) -> bool {
@@ -77,7 +85,7 @@ impl Checker<'_> {
                 Err(d) => return Err(self.rep.report(d)),
             }
         }
-        if !generics.is_empty() && !matches!(name, "cast" | "zeros" | "shared") {
+        if !generics.is_empty() && !matches!(name, "cast" | "zeros" | "shared" | "view") {
             return Err(self.rep.report(Diagnostic::at(callee.span, format!("`{name}` takes no generic arguments"), "remove `<...>`")));
         }
         if c.bracket && !matches!(name, "zeros" | "shared") {
@@ -96,6 +104,18 @@ impl Checker<'_> {
             )),
             "cast" => self.builtin_cast(&c),
             "zeros" => self.builtin_zeros(&c),
+            "exp" | "exp2" | "log" | "log2" | "sqrt" | "rsqrt" | "abs" | "neg" => self.builtin_math(&c),
+            "where" => self.builtin_where(&c),
+            "fma" => self.builtin_fma(&c),
+            "dot" => self.builtin_dot(&c),
+            "min" | "max" if c.args.len() == 1 || !c.named.is_empty() => self.builtin_reduce(&c),
+            "sum" | "any" | "all" => self.builtin_reduce(&c),
+            "cumsum" => self.builtin_cumsum(&c),
+            "transpose" | "permute" | "reshape" | "squeeze" | "unsqueeze" | "broadcast" | "repeat" => self.builtin_shape(&c),
+            "arange" => self.builtin_arange(&c),
+            "view" => self.builtin_view(&c),
+            "atomic_add" => self.builtin_atomic_add(&c),
+            "print" => self.builtin_print(&c),
             "cdiv" | "min" | "max" => self.builtin_int_fn(&c),
             "range" => Err(self.rep.report(Diagnostic::at(e.span, "`range` can only drive a `for` loop", "not in a `for`"))),
             _ => {

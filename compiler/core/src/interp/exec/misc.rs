@@ -1,0 +1,94 @@
+//! `atomic_add` (read-modify-write; blocks run one after another, so it is exact) and `print`.
+
+use super::super::scalar;
+use super::super::value::{Data, Scalar, Value};
+use super::{Machine, Run};
+use crate::tir::{BinaryOp, Inst, ValueId};
+use tilec_dtype::DType;
+
+/// The row-major index into the tensor of element `i` of a tile at `offsets`, or `None` outside it.
+fn element_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i64]) -> Option<usize> {
+    let mut rem = i as u64;
+    let mut at: i64 = 0;
+    let mut scale: i64 = 1;
+    for d in (0..tile.len()).rev() {
+        let c = offsets[d].checked_add((rem % tile[d]) as i64)?;
+        rem /= tile[d];
+        if c < 0 || c >= extents[d] {
+            return None;
+        }
+        at += c * scale;
+        scale *= extents[d];
+    }
+    Some(at as usize)
+}
+
+/// One value as `print` shows it: a scalar, or `dtype[shape] [[...], ...]` row-major.
+pub fn format_value(dt: DType, v: &Value) -> String {
+    fn scalar_text(dt: DType, s: Scalar) -> String {
+        match s {
+            Scalar::Int(x) if dt == (DType::Int { bits: 64, signed: false }) => (x as u64).to_string(),
+            Scalar::Int(x) => x.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Float(x) if dt == DType::F32 || dt == DType::TF32 => format!("{:?}", x as f32),
+            Scalar::Float(x) => format!("{x:?}"),
+        }
+    }
+    fn nested(dt: DType, shape: &[u64], data: &Data, start: usize, out: &mut String) {
+        out.push('[');
+        let inner: usize = shape[1..].iter().product::<u64>() as usize;
+        for i in 0..shape[0] as usize {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            if shape.len() == 1 {
+                out.push_str(&scalar_text(dt, data.get(start + i)));
+            } else {
+                nested(dt, &shape[1..], data, start + i * inner, out);
+            }
+        }
+        out.push(']');
+    }
+    match v {
+        Value::Scalar(s) => scalar_text(dt, *s),
+        Value::Tile { shape, data } => {
+            let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            let mut out = format!("{dt}[{}] ", dims.join(", "));
+            nested(dt, shape, data, 0, &mut out);
+            out
+        }
+    }
+}
+
+impl Machine<'_, '_> {
+    pub(super) fn atomic_add(&mut self, tensor: usize, offsets: &[ValueId], value: ValueId) -> Run<()> {
+        let offs: Vec<i64> = offsets.iter().map(|o| self.get(*o).as_i64()).collect();
+        let Some(Value::Tile { shape, data }) = self.env[value.index()].take() else { unreachable!("the checker adds tiles only") };
+        let t = self.tensors[tensor].as_mut().expect("tensor parameter bound");
+        let dt = t.dtype;
+        for i in 0..data.len() {
+            if let Some(at) = element_index(&shape, i, &offs, &t.extents) {
+                let old = scalar::load(dt, t.bytes, at);
+                let new = match scalar::binary(BinaryOp::Add, dt, old, data.get(i)) {
+                    Ok(v) => v,
+                    Err(_) => unreachable!("the checker adds numbers only"),
+                };
+                scalar::store(dt, t.bytes, at, new);
+            }
+        }
+        self.env[value.index()] = Some(Value::Tile { shape, data });
+        Ok(())
+    }
+
+    pub(super) fn print(&self, inst: &Inst, format: &str, args: &[ValueId]) -> Run<()> {
+        let _ = inst;
+        let mut line = format!("[block ({}, {}, {})] {format}", self.block[0], self.block[1], self.block[2]);
+        if !args.is_empty() {
+            let vals: Vec<String> = args.iter().map(|a| format_value(self.kernel.ty(*a).dtype(), self.get(*a))).collect();
+            line.push_str(": ");
+            line.push_str(&vals.join(", "));
+        }
+        eprintln!("{line}");
+        Ok(())
+    }
+}
