@@ -9,6 +9,7 @@
 mod assemble;
 mod cli;
 mod diagnostics;
+mod examples;
 mod interp;
 mod lang;
 mod pipeline;
