@@ -24,4 +24,36 @@ np.save(f"{out}/vector_add_ragged_a.npy", rng.standard_normal(100003).astype(np.
 np.save(f"{out}/vector_add_ragged_b.npy", rng.standard_normal(100003).astype(np.float32))
 PY
 "$tilec" run examples/vector_add.tile --device cpu a="$out/vector_add_ragged_a.npy" b="$out/vector_add_ragged_b.npy" --out c="$out/vector_add_ragged_interp.npy"
+
+# The test kernels (loops, casts, integer semantics): PTX, inputs, and the interpreter's outputs, which
+# the GPU must reproduce bit for bit.
+for k in fold_columns axpy_f16 int_ops widen; do
+  "$tilec" build "tests/kernels/$k.tile" --target sm_90 --emit ptx -o "$out/$k.ptx"
+done
+PYTHONPATH=tools/py python3 - "$out" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+np.save(f"{out}/fold_columns_x.npy", rng.standard_normal((37, 101)).astype(np.float32))
+np.save(f"{out}/axpy_f16_x.npy", rng.uniform(-7e4, 7e4, 4099).astype(np.float32))
+np.save(f"{out}/axpy_f16_y.npy", rng.uniform(-10, 10, 4099).astype(np.float32))
+a = rng.integers(-2**31, 2**31, 1000, dtype=np.int64).astype(np.int32)
+b = rng.integers(-300, 300, 1000).astype(np.int32)
+a[0], b[0], a[1], b[1], b[2], b[3] = -2**31, -1, 7, 0, 0, -1
+np.save(f"{out}/int_ops_a.npy", a)
+np.save(f"{out}/int_ops_b.npy", b)
+np.save(f"{out}/widen_w.npy", rng.integers(0, 256, 1000).astype(np.uint8))
+PY
+o="$out"
+"$tilec" run tests/kernels/fold_columns.tile --device cpu x="$o/fold_columns_x.npy" --out y="$o/fold_columns_interp_y.npy"
+"$tilec" run tests/kernels/axpy_f16.tile --device cpu alpha=1.75 x="$o/axpy_f16_x.npy" y="$o/axpy_f16_y.npy" --out out="$o/axpy_f16_interp_out.npy"
+"$tilec" run tests/kernels/int_ops.tile --device cpu a="$o/int_ops_a.npy" b="$o/int_ops_b.npy" \
+  --out q="$o/int_ops_interp_q.npy" --out r="$o/int_ops_interp_r.npy" --out d="$o/int_ops_interp_d.npy" --out n="$o/int_ops_interp_n.npy"
+"$tilec" run tests/kernels/widen.tile --device cpu w="$o/widen_w.npy" --out out="$o/widen_interp_out.npy"
+
+# The whole compiler, compressed, to run `tilec run --device cuda` itself where the GPU is.
+if [ "${WITH_TILEC:-1}" = 1 ]; then
+  strip -o "$out/tilec" "$CARGO_TARGET_DIR/release/tilec" && xz -T2 -3 -f "$out/tilec"
+  mkdir -p "$out/examples" && cp examples/vector_add.tile "$out/examples/"
+fi
 du -sh "$out"

@@ -74,7 +74,46 @@ def vector_add():
     rows.append(("vector_add", f"N={A.size}", "ok" if not failures else "see failures", f"{err:.1e}", f"{ms:.4f}", f"{peer:.4f}" if isinstance(peer, float) else peer, f"{gbs:.0f}"))
 
 
+def interp_match():
+    """The test kernels on the GPU against the interpreter's outputs, bit for bit."""
+    p = lambda f: f"{HERE}/{f}"
+    cases = [
+        ("fold_columns", [f"x={p('fold_columns_x.npy')}"], ["y"]),
+        ("axpy_f16", ["alpha=1.75", f"x={p('axpy_f16_x.npy')}", f"y={p('axpy_f16_y.npy')}"], ["out"]),
+        ("int_ops", [f"a={p('int_ops_a.npy')}", f"b={p('int_ops_b.npy')}"], ["q", "r", "d", "n"]),
+        ("widen", [f"w={p('widen_w.npy')}"], ["out"]),
+    ]
+    for kernel, args, outs in cases:
+        tile_run(kernel, args, [(o, p(f"gpu_{kernel}_{o}.npy")) for o in outs])
+        for o in outs:
+            got, want = np.load(p(f"gpu_{kernel}_{o}.npy")), np.load(p(f"{kernel}_interp_{o}.npy"))
+            same = got.shape == want.shape and np.array_equal(got.view(np.uint8), want.view(np.uint8))
+            diff = int(np.count_nonzero(got.view(np.uint8) != want.view(np.uint8))) if got.shape == want.shape else -1
+            if not same:
+                failures.append(f"{kernel}.{o}: {diff} bytes differ from the interpreter")
+            rows.append((kernel, f"{o}: {want.dtype}{list(want.shape)}", "bit-exact vs interpreter" if same else f"DIFFERS ({diff} bytes)", "", "", "", ""))
+
+
+def tilec_cuda():
+    """`tilec run --device cuda` and `--device auto` (the compiler itself on the GPU machine)."""
+    exe = f"{HERE}/tilec"
+    if not os.path.exists(exe + ".xz"):
+        return
+    subprocess.run(["xz", "-d", "-k", "-f", exe + ".xz"], check=True)
+    os.chmod(exe, 0o755)
+    p = lambda f: f"{HERE}/{f}"
+    for device in ["cuda", "auto"]:
+        out = p(f"c_tilec_{device}.npy")
+        r = subprocess.run([exe, "run", p("examples/vector_add.tile"), "--device", device, f"a={p('vector_add_ragged_a.npy')}", f"b={p('vector_add_ragged_b.npy')}", "--out", f"c={out}"], capture_output=True, text=True)
+        ok = r.returncode == 0 and "cuda:0" in r.stderr and np.array_equal(np.load(out), np.load(p("vector_add_ragged_interp.npy")))
+        if not ok:
+            failures.append(f"tilec run --device {device}: rc={r.returncode} {r.stderr.strip()}")
+        rows.append(("tilec run", f"--device {device}", "ran on cuda:0, bit-exact" if ok else "FAILED", "", "", "", ""))
+
+
 vector_add()
+interp_match()
+tilec_cuda()
 print()
 print("| kernel | size | check | rel. error | tilec ms | torch ms | tilec GB/s |")
 print("|---|---|---|---|---|---|---|")
