@@ -82,6 +82,7 @@ def interp_match():
         ("axpy_f16", ["alpha=1.75", f"x={p('axpy_f16_x.npy')}", f"y={p('axpy_f16_y.npy')}"], ["out"]),
         ("int_ops", [f"a={p('int_ops_a.npy')}", f"b={p('int_ops_b.npy')}"], ["q", "r", "d", "n"]),
         ("widen", [f"w={p('widen_w.npy')}"], ["out"]),
+        ("masked", [f"x={p('masked_x.npy')}"], ["y", "z"]),
     ]
     for kernel, args, outs in cases:
         tile_run(kernel, args, [(o, p(f"gpu_{kernel}_{o}.npy")) for o in outs])

@@ -39,6 +39,7 @@ const SOURCES: &[&str] = &[
     "bad_tune",
     "empty_tune",
     "shared_budget",
+    "hints_and_masks",
 ];
 
 #[test]

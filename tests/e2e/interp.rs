@@ -126,3 +126,23 @@ fn integer_operations_have_total_semantics() {
         assert_eq!(narrow[i] as i8, x.clamp(-128, 127) as i8, "saturating cast of {x}");
     }
 }
+
+#[test]
+fn masked_loads_and_stores() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let k = kernel("tests/kernels/masked.tile", &[]);
+    let n = 300;
+    let x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let res = run(&k, vec![("x".into(), f32s(&[n], &x))], RunDevice::Cpu).expect("runs");
+    let (y, z) = (as_f32(&output(&res, "y")), output(&res, "z"));
+    for i in 0..n {
+        assert_eq!(y[i], if x[i] > 0.0 { x[i] } else { -1.0 }, "y[{i}]");
+        let zi = f32::from_le_bytes(z[4 * i..4 * i + 4].try_into().unwrap());
+        // z is an unbound output: the runtime poisoned it with 0xFF bytes, which odd elements keep.
+        if i % 2 == 0 {
+            assert_eq!(zi, x[i], "z[{i}]");
+        } else {
+            assert_eq!(z[4 * i..4 * i + 4], [0xFF; 4], "z[{i}] must stay unwritten");
+        }
+    }
+}

@@ -185,15 +185,24 @@ impl<'c> Emitter<'c, '_> {
             // Checked and recorded; layout-driven lowering will honour it. The default distribution
             // computes the same values.
             Op::Annotate(a, _) => s.get(*a).to_vec(),
+            Op::Where(c, x, y) => s.get(*c).iter().zip(s.get(*x)).zip(s.get(*y)).map(|((c, x), y)| ops.select(*c, *x, *y)).collect(),
+            // Element e = k * T + tid of `arange(start, ...)` is start + e.
+            Op::Arange { start } => {
+                let slots = slots_of(inst.results[0]) as i64;
+                (0..slots).map(|k| {
+                    let base = ops.i64(start + k * threads as i64);
+                    ops.add(base, s.tid)
+                }).collect()
+            }
             Op::Broadcast(_) => {
                 return Err(CodegenError::unsupported(span, "broadcasting a tile along a dimension needs data exchange between threads, which the GPU backend does not do yet"))
             }
             Op::Load { tensor, offsets } => self.load(s, *tensor, offsets, inst.results[0], threads, span)?,
-            Op::Store { tensor, offsets, value } => {
-                self.store(s, *tensor, offsets, *value, threads, span)?;
+            Op::Store { tensor, offsets, value, mask } => {
+                self.store(s, *tensor, offsets, *value, *mask, threads, span)?;
                 return Ok(());
             }
-            Op::For { start, end, step, inits, body } => return self.for_loop(s, inst, *start, *end, *step, inits, body, threads),
+            Op::For { start, end, step, inits, body, .. } => return self.for_loop(s, inst, *start, *end, *step, inits, body, threads),
             // Operations the tile IR has and this lowering does not handle yet are refused, at their source.
             #[allow(unreachable_patterns)]
             other => return Err(CodegenError::unsupported(span, format!("the GPU backend does not lower `{}` yet", other.name()))),

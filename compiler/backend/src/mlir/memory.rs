@@ -131,19 +131,27 @@ impl<'c> Emitter<'c, '_> {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn store<'a>(
         &self,
         s: &Scope<'c, 'a>,
         tensor: usize,
         offsets: &[ValueId],
         value: ValueId,
+        user_mask: Option<ValueId>,
         threads: u32,
         span: Span,
     ) -> Result<(), CodegenError> {
         let shape = self.kernel.ty(value).shape().to_vec();
         let (_, accesses) = self.accesses(s, tensor, offsets, &shape, threads, span)?;
-        for (a, v) in accesses.into_iter().zip(s.get(value)) {
-            let Some(mask) = a.mask else {
+        let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
+        for (k, (a, v)) in accesses.into_iter().zip(s.get(value)).enumerate() {
+            // The user's mask has the value's shape, hence its distribution: slot k masks slot k.
+            let mask = match (a.mask, user_mask.map(|m| s.get(m)[k])) {
+                (Some(x), Some(y)) => Some(ops.and(x, y)),
+                (x, y) => x.or(y),
+            };
+            let Some(mask) = mask else {
                 s.block.append_operation(llvm::store(self.ctx, *v, a.ptr, self.loc, Default::default()));
                 continue;
             };

@@ -68,7 +68,10 @@ impl Checker<'_> {
                     self.expr(e)?;
                 }
             },
-            StmtKind::For { var, iter, body } => self.for_loop(var, iter, body, s.span)?,
+            StmtKind::For { var, iter, hints, body } => {
+                let hints = self.loop_hints(hints)?;
+                self.for_loop(var, iter, body, hints, s.span)?
+            }
             StmtKind::If { cond, then, els } => self.if_else(cond, then, els.as_ref(), s.span)?,
             StmtKind::While { cond, body } => self.while_loop(cond, body, s.span)?,
             StmtKind::Break | StmtKind::Continue => {
@@ -237,7 +240,36 @@ impl Checker<'_> {
         yields
     }
 
-    fn for_loop(&mut self, var: &ast::Ident, iter: &ast::Expr, body: &ast::Block, span: crate::syntax::Span) -> Checked<()> {
+    /// `unroll`, `unroll(N)`, `pipeline(STAGES)` after a `for`'s range.
+    fn loop_hints(&mut self, hints: &[ast::Attr]) -> Checked<crate::tir::LoopHints> {
+        let mut out = crate::tir::LoopHints::default();
+        for h in hints {
+            let name = h.name.name.as_str();
+            let n = match (name, h.args.as_slice()) {
+                ("unroll", []) => 0,
+                ("unroll" | "pipeline", [e]) => match consts::int(e, &self.scopes) {
+                    Ok(n) if (1..=64).contains(&n) => n as u32,
+                    Ok(n) => return Err(self.rep.report(Diagnostic::at(e.span, format!("`{name}({n})` is out of range"), "expected 1 to 64"))),
+                    Err(d) => return Err(self.rep.report(d)),
+                },
+                ("unroll" | "pipeline", _) => {
+                    return Err(self.rep.report(Diagnostic::at(h.span, format!("`{name}` takes one compile-time integer"), "wrong arguments")))
+                }
+                _ => {
+                    return Err(self.rep.report(
+                        Diagnostic::at(h.name.span, format!("unknown loop hint `{name}`"), "not a loop hint").with_note("loop hints: `unroll`, `unroll(N)`, `pipeline(STAGES)`"),
+                    ))
+                }
+            };
+            let slot = if name == "unroll" { &mut out.unroll } else { &mut out.pipeline };
+            if slot.replace(n).is_some() {
+                return Err(self.rep.report(Diagnostic::at(h.span, format!("`{name}` is given twice"), "repeated")));
+            }
+        }
+        Ok(out)
+    }
+
+    fn for_loop(&mut self, var: &ast::Ident, iter: &ast::Expr, body: &ast::Block, hints: crate::tir::LoopHints, span: crate::syntax::Span) -> Checked<()> {
         let args = match &iter.kind {
             ExprKind::Call { module: None, callee, args, generics, named, bracket: false } if callee.name == "range" && generics.is_empty() && named.is_empty() => args,
             _ => return Err(self.rep.report(Diagnostic::at(iter.span, "a `for` loop runs over `range(start, end)` or `range(start, end, step)`", "expected `range(...)`"))),
@@ -269,7 +301,7 @@ impl Checker<'_> {
         let body = self.b.close_block(yields);
 
         let results: Vec<_> = inits.iter().map(|v| self.b.new_value(self.b.ty(*v).clone(), span)).collect();
-        self.b.push_inst(Inst { op: Op::For { start, end, step, inits, body }, results: results.clone(), span });
+        self.b.push_inst(Inst { op: Op::For { start, end, step, inits, body, hints }, results: results.clone(), span });
         for ((name, _), r) in carried.iter().zip(results) {
             self.scopes.assign(name, r);
         }

@@ -141,8 +141,9 @@ pub enum StmtKind {
     Let { name: Ident, value: Expr },
     /// `NAME = VALUE;`
     Assign { name: Ident, value: Expr },
-    /// `for VAR in range(START, END, STEP) { BODY }`
-    For { var: Ident, iter: Expr, body: Block },
+    /// `for VAR in range(START, END, STEP) HINTS { BODY }`; hints are `unroll`, `unroll(N)`,
+    /// `pipeline(STAGES)`.
+    For { var: Ident, iter: Expr, hints: Vec<Attr>, body: Block },
     /// `if COND { THEN } else { ELSE }`; `else if` nests another `if` in the else block.
     If { cond: Expr, then: Block, els: Option<Block> },
     /// `while COND { BODY }`

@@ -11,8 +11,7 @@ mod print;
 mod types;
 mod verify;
 
-pub use ops::{BinaryOp, CmpOp, Literal, Op, UnaryOp};
-pub use ops::{MathOp, ReduceOp};
+pub use ops::{BinaryOp, CmpOp, Literal, LoopHints, MathOp, Op, ReduceOp, UnaryOp};
 pub use print::print_program;
 pub use types::Type;
 pub use verify::verify_kernel;

@@ -2,6 +2,15 @@
 
 use super::ValueId;
 
+/// Scheduling hints of a `for` loop; they never change what the loop computes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoopHints {
+    /// `unroll` (Some(0): fully) or `unroll(N)`.
+    pub unroll: Option<u32>,
+    /// `pipeline(STAGES)`: overlap the loads of the next STAGES - 1 iterations with this one.
+    pub pipeline: Option<u32>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryOp {
     Add,
@@ -101,12 +110,12 @@ pub enum Op {
     /// per dimension). Elements outside the tensor read as zero: loads are bounds-masked.
     Load { tensor: usize, offsets: Vec<ValueId> },
     /// Writes `value` into tensor `params[tensor]` starting at `offsets`; elements that fall outside
-    /// the tensor are not written.
-    Store { tensor: usize, offsets: Vec<ValueId>, value: ValueId },
+    /// the tensor, or where the bool tile `mask` (of the value's shape) is false, are not written.
+    Store { tensor: usize, offsets: Vec<ValueId>, value: ValueId, mask: Option<ValueId> },
     /// `for iv in range(start, end, step)` with loop-carried values: the body's arguments are the
     /// induction variable then the carried values (initialised from `inits`); the body yields the
     /// next carried values; the instruction's results are the final carried values. `step` > 0.
-    For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block },
+    For { start: ValueId, end: ValueId, step: i64, inits: Vec<ValueId>, body: super::Block, hints: LoopHints },
     /// `if cond { then } else { els }` on a scalar bool: both blocks take no arguments and yield the
     /// values of the variables either assigns; the instruction's results are the taken block's yields.
     If { cond: ValueId, then: super::Block, els: super::Block },

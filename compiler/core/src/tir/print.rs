@@ -113,11 +113,22 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
                 }
             }
             Op::Load { tensor, offsets } => write!(out, "load {}[{}]", k.params[*tensor].name, list(offsets)).unwrap(),
-            Op::Store { tensor, offsets, value } => {
-                write!(out, "store {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap()
+            Op::Store { tensor, offsets, value, mask } => {
+                write!(out, "store {}[{}], {}", k.params[*tensor].name, list(offsets), v(*value)).unwrap();
+                if let Some(m) = mask {
+                    write!(out, " mask {}", v(*m)).unwrap();
+                }
             }
-            Op::For { start, end, step, inits, body } => {
+            Op::For { start, end, step, inits, body, hints } => {
                 write!(out, "for {} in range({}, {}, {step})", v(body.args[0]), v(*start), v(*end)).unwrap();
+                match hints.unroll {
+                    Some(0) => out.push_str(" unroll"),
+                    Some(n) => write!(out, " unroll({n})").unwrap(),
+                    None => {}
+                }
+                if let Some(n) = hints.pipeline {
+                    write!(out, " pipeline({n})").unwrap();
+                }
                 if !inits.is_empty() {
                     let carried: Vec<String> =
                         body.args[1..].iter().zip(inits).map(|(a, i)| format!("{} = {}", v(*a), v(*i))).collect();

@@ -27,7 +27,7 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
             Op::Print { args, .. } => args.clone(),
             Op::Binary(_, a, b) | Op::Compare(_, a, b) => vec![*a, *b],
             Op::Load { offsets, .. } => offsets.clone(),
-            Op::Store { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
+            Op::Store { offsets, value, mask, .. } => offsets.iter().copied().chain([*value]).chain(*mask).collect(),
             Op::For { start, end, inits, .. } => [*start, *end].into_iter().chain(inits.iter().copied()).collect(),
             Op::If { cond, .. } => vec![*cond],
             Op::While { inits, .. } => inits.clone(),

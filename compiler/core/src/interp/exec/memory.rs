@@ -19,13 +19,20 @@ impl Machine<'_, '_> {
         Value::Tile { shape, data }
     }
 
-    pub(super) fn store(&mut self, tensor: usize, offsets: &[ValueId], value: ValueId) -> Run<()> {
+    pub(super) fn store(&mut self, tensor: usize, offsets: &[ValueId], value: ValueId, mask: Option<ValueId>) -> Run<()> {
         let offs: Vec<i64> = offsets.iter().map(|o| self.get(*o).as_i64()).collect();
+        let keep: Option<Vec<bool>> = mask.map(|m| match self.get(m) {
+            Value::Tile { data: Data::Bool(b), .. } => b.clone(),
+            _ => unreachable!("the checker gives store masks the value's shape"),
+        });
         let Value::Tile { shape, data } = self.env[value.index()].take().expect("defined") else {
             unreachable!("the checker stores tiles only")
         };
         let t = self.tensors[tensor].as_mut().expect("tensor parameter bound");
         for i in 0..data.len() {
+            if keep.as_ref().is_some_and(|k| !k[i]) {
+                continue;
+            }
             if let Some(at) = linear_index(&shape, i, &offs, &t.extents) {
                 scalar::store(t.dtype, t.bytes, at, data.get(i));
             }

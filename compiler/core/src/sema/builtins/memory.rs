@@ -14,7 +14,7 @@ use tilec_dtype::DType;
 
 impl Checker<'_> {
     pub(super) fn builtin_load(&mut self, c: &CallSite<'_>) -> Checked<Option<Operand>> {
-        c.no_named(self)?;
+        c.only_named(self, &["mask", "other"])?;
         self.arity(c, 2)?;
         let (tensor, offsets) = self.view(&c.args[0])?;
         let shape = self.shape(&c.args[1])?;
@@ -27,11 +27,45 @@ impl Checker<'_> {
             )));
         }
         let ty = Type::Tile { dtype, shape };
-        Ok(Some(Operand::Val(self.b.push(Op::Load { tensor, offsets }, ty, c.e.span))))
+        let loaded = self.b.push(Op::Load { tensor, offsets }, ty.clone(), c.e.span);
+        // `mask:` and `other:` select, element by element, between the loaded value and `other`
+        // (zero by default); a global load has no side effect, so this is exactly a masked load.
+        let Some(mask) = c.named("mask") else {
+            if let Some(o) = c.named("other") {
+                return Err(self.rep.report(Diagnostic::at(o.span, "`other:` needs a `mask:`", "no mask given")));
+            }
+            return Ok(Some(Operand::Val(loaded)));
+        };
+        let m = self.bool_mask(mask, &ty)?;
+        let other = match c.named("other") {
+            Some(o) => {
+                let op = self.expr(o)?;
+                self.coerce(op, &ty, o.span)?
+            }
+            None => {
+                let zero = super::super::expr::Operand::Int(0);
+                let zero = if dtype.is_float() { super::super::expr::Operand::Float(0.0) } else if dtype.is_bool() { super::super::expr::Operand::Bool(false) } else { zero };
+                self.coerce(zero, &ty, c.e.span)?
+            }
+        };
+        Ok(Some(Operand::Val(self.b.push(Op::Where(m, loaded, other), ty, c.e.span))))
+    }
+
+    /// A bool mask broadcast to the shape of `ty`.
+    fn bool_mask(&mut self, mask: &ast::Expr, ty: &Type) -> Checked<ValueId> {
+        let op = self.expr(mask)?;
+        let want = ty.with_dtype(DType::Bool);
+        if let Operand::Val(v) = op {
+            if !self.b.ty(v).dtype().is_bool() {
+                let found = self.b.ty(v).clone();
+                return Err(self.rep.report(Diagnostic::at(mask.span, format!("a mask is a bool tile, found `{found}`"), "not bool")));
+            }
+        }
+        self.coerce(op, &want, mask.span)
     }
 
     pub(super) fn builtin_store(&mut self, c: &CallSite<'_>) -> Checked<Option<Operand>> {
-        c.no_named(self)?;
+        c.only_named(self, &["mask"])?;
         self.arity(c, 2)?;
         let args = c.args;
         let (tensor, offsets) = self.view(&args[0])?;
@@ -60,7 +94,11 @@ impl Checker<'_> {
                 "rank differs",
             )));
         }
-        self.b.push_inst(crate::tir::Inst { op: Op::Store { tensor, offsets, value }, results: vec![], span: c.e.span });
+        let mask = match c.named("mask") {
+            Some(m) => Some(self.bool_mask(m, &ty)?),
+            None => None,
+        };
+        self.b.push_inst(crate::tir::Inst { op: Op::Store { tensor, offsets, value, mask }, results: vec![], span: c.e.span });
         Ok(None)
     }
 
