@@ -83,6 +83,7 @@ def interp_match():
         ("int_ops", [f"a={p('int_ops_a.npy')}", f"b={p('int_ops_b.npy')}"], ["q", "r", "d", "n"]),
         ("widen", [f"w={p('widen_w.npy')}"], ["out"]),
         ("masked", [f"x={p('masked_x.npy')}"], ["y", "z"]),
+        ("strided", [f"a={p('strided_a.npy')}", "M=37", "N=45", "LDA=64", "LDB=40"], ["b"]),
     ]
     for kernel, args, outs in cases:
         tile_run(kernel, args, [(o, p(f"gpu_{kernel}_{o}.npy")) for o in outs])

@@ -7,25 +7,22 @@ use tilec_core::tir::{Dim, Kernel, ParamKind as TirParamKind, Program};
 
 /// The manifest of `kernel` compiled for `target`: its ABI, symbolic dims and launch configuration.
 pub fn manifest(kernel: &Kernel, target: Target) -> Manifest {
+    let spec = |d: &Dim| match d {
+        Dim::Sym(i) => DimSpec::Sym(kernel.dims[*i].clone()),
+        Dim::Fixed(n) => DimSpec::Fixed(*n),
+    };
     let params = kernel
         .params
         .iter()
         .map(|p| match &p.kind {
-            TirParamKind::Tensor { dtype, shape } => Param {
+            TirParamKind::Tensor { dtype, shape, strides } => Param {
                 name: p.name.clone(),
                 kind: ParamKind::Tensor,
                 dtype: *dtype,
-                shape: Some(
-                    shape
-                        .iter()
-                        .map(|d| match d {
-                            Dim::Sym(i) => DimSpec::Sym(kernel.dims[*i].clone()),
-                            Dim::Fixed(n) => DimSpec::Fixed(*n),
-                        })
-                        .collect(),
-                ),
+                shape: Some(shape.iter().map(spec).collect()),
+                strides: strides.as_ref().map(|s| s.iter().map(spec).collect()),
             },
-            TirParamKind::Scalar(dtype) => Param { name: p.name.clone(), kind: ParamKind::Scalar, dtype: *dtype, shape: None },
+            TirParamKind::Scalar(dtype) => Param { name: p.name.clone(), kind: ParamKind::Scalar, dtype: *dtype, shape: None, strides: None },
         })
         .collect();
     let grid = [0, 1, 2].map(|i| kernel.grid[i].display(&kernel.dims));

@@ -151,7 +151,9 @@ impl Manifest {
                     return Err(BindError::DType { name: p.name.clone(), expected: p.dtype, found: a.dtype });
                 }
                 a.check().map_err(|message| BindError::BadArray { name: p.name.clone(), message })?;
-                self.unify(&p.name, &a.shape, &mut dims)?;
+                if p.strides.is_none() {
+                    self.unify(&p.name, &a.shape, &mut dims)?;
+                }
             }
         }
 
@@ -162,6 +164,44 @@ impl Manifest {
             arrays.insert(name.clone(), HostArray::from_npy(npy, p.dtype, &name, Some(&shape))?);
         }
 
+        // 3b. Strided tensors: unbound stride names take the row-major stride of the logical shape;
+        // a bound array must reach the furthest element.
+        let mut reach: BTreeMap<String, usize> = BTreeMap::new();
+        for p in self.params.iter().filter(|p| p.strides.is_some()) {
+            let shape = self.concrete_shape(&p.name, &dims)?;
+            let specs = p.strides.as_ref().expect("filtered");
+            let mut row_major = vec![1usize; shape.len()];
+            for d in (0..shape.len().saturating_sub(1)).rev() {
+                row_major[d] = row_major[d + 1] * shape[d + 1].max(1);
+            }
+            let mut far = 1usize;
+            for (d, spec) in specs.iter().enumerate() {
+                let stride = match spec {
+                    DimSpec::Fixed(s) => *s as usize,
+                    DimSpec::Sym(s) => match dims.get(s) {
+                        Some((v, _)) => usize::try_from(*v).map_err(|_| BindError::NegativeDim { dim: s.clone(), value: *v as i128 })?,
+                        None => {
+                            dims.insert(s.clone(), (row_major[d] as i64, format!("the row-major stride of `{}`", p.name)));
+                            row_major[d]
+                        }
+                    },
+                };
+                far += shape[d].saturating_sub(1) * stride;
+            }
+            if shape.contains(&0) {
+                far = 0;
+            }
+            if let Some(a) = arrays.get(&p.name) {
+                if a.numel() < far {
+                    return Err(BindError::BadArray {
+                        name: p.name.clone(),
+                        message: format!("{} elements cannot hold a strided view that reaches element {}", a.numel(), far.saturating_sub(1)),
+                    });
+                }
+            }
+            reach.insert(p.name.clone(), far);
+        }
+
         // 4. Parameters in ABI order; unbound tensors become poisoned outputs.
         let mut params = Vec::with_capacity(self.params.len());
         for p in &self.params {
@@ -169,7 +209,10 @@ impl Manifest {
                 ParamKind::Tensor => match arrays.remove(&p.name) {
                     Some(array) => BoundParam::Tensor { name: p.name.clone(), array, allocated: false },
                     None => {
-                        let shape = self.concrete_shape(&p.name, &dims)?;
+                        let shape = match reach.get(&p.name) {
+                            Some(&far) => vec![far],
+                            None => self.concrete_shape(&p.name, &dims)?,
+                        };
                         let array = HostArray::filled(p.dtype, shape, 0xFF)
                             .map_err(|message| BindError::BadArray { name: p.name.clone(), message })?;
                         BoundParam::Tensor { name: p.name.clone(), array, allocated: true }

@@ -77,6 +77,11 @@ pub struct Param {
     /// For tensors: one entry per axis, row-major. Absent for scalars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shape: Option<Vec<DimSpec>>,
+    /// For strided tensors: the stride of each axis in elements. A strided tensor's array is its
+    /// storage (any shape, large enough for the furthest element); its dims come from other
+    /// parameters or explicit bindings, and an unbound stride name defaults to the row-major stride.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strides: Option<Vec<DimSpec>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,6 +40,7 @@ const SOURCES: &[&str] = &[
     "empty_tune",
     "shared_budget",
     "hints_and_masks",
+    "bad_strides",
 ];
 
 #[test]

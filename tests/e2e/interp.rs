@@ -146,3 +146,28 @@ fn masked_loads_and_stores() {
         }
     }
 }
+
+#[test]
+fn strided_tensors_read_and_write_views_of_larger_buffers() {
+    let k = kernel("tests/kernels/strided.tile", &[]);
+    let (m, n, lda, ldb) = (37usize, 45usize, 64usize, 40usize);
+    let a: Vec<f32> = (0..m * lda).map(|i| i as f32).collect();
+    let scalar = |v: usize| Binding::Scalar(tilec::runtime::args::ScalarValue::Int(v as i128));
+    let args = vec![
+        ("a".into(), f32s(&[m, lda], &a)),
+        ("M".into(), scalar(m)),
+        ("N".into(), scalar(n)),
+        ("LDA".into(), scalar(lda)),
+        ("LDB".into(), scalar(ldb)),
+    ];
+    let res = run(&k, args, RunDevice::Cpu).expect("runs");
+    let b = output(&res, "b");
+    // The output's storage reaches element (m - 1) + (n - 1) * ldb; everything a view covers is written.
+    assert_eq!(b.len(), 4 * ((m - 1) + (n - 1) * ldb + 1));
+    for i in 0..m {
+        for j in 0..n {
+            let got = f32::from_le_bytes(b[4 * (i + j * ldb)..4 * (i + j * ldb) + 4].try_into().unwrap());
+            assert_eq!(got, a[i * lda + j], "({i}, {j})");
+        }
+    }
+}

@@ -35,7 +35,7 @@ impl<'c> Emitter<'c, '_> {
         span: Span,
     ) -> Result<(DType, Vec<Access<'c, 'a>>), CodegenError> {
         let k = self.kernel;
-        let ParamKind::Tensor { dtype, shape: dims } = &k.params[tensor].kind else {
+        let ParamKind::Tensor { dtype, shape: dims, strides } = &k.params[tensor].kind else {
             return Err(CodegenError::internal("MLIR construction", "load/store of a scalar parameter"));
         };
         if dtype.bits() % 8 != 0 || dtype.is_bool() {
@@ -43,13 +43,12 @@ impl<'c> Emitter<'c, '_> {
         }
         let elem = mlir_type(self.ctx, *dtype, span)?;
         let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
-        let extents: Vec<Value> = dims
-            .iter()
-            .map(|d| match d {
-                Dim::Sym(i) => s.args[k.params.len() + i],
-                Dim::Fixed(n) => ops.i64(*n as i64),
-            })
-            .collect();
+        let value = |d: &Dim| match d {
+            Dim::Sym(i) => s.args[k.params.len() + i],
+            Dim::Fixed(n) => ops.i64(*n as i64),
+        };
+        let extents: Vec<Value> = dims.iter().map(value).collect();
+        let tensor_strides: Option<Vec<Value>> = strides.as_ref().map(|st| st.iter().map(value).collect());
         let dist = Distribution::new(shape, threads);
         let numel = ops.i64(dist.numel as i64);
         let strides: Vec<u64> = (0..shape.len()).map(|d| shape[d + 1..].iter().product()).collect();
@@ -77,9 +76,15 @@ impl<'c> Emitter<'c, '_> {
                     Some(m) => ops.and(m, inside),
                     None => inside,
                 });
-                linear = Some(match linear {
-                    None => g,
-                    Some(l) => {
+                linear = Some(match (&tensor_strides, linear) {
+                    // Declared strides: the sum of coordinate times stride.
+                    (Some(st), l) => {
+                        let term = ops.mul(g, st[d]);
+                        l.map_or(term, |l| ops.add(l, term))
+                    }
+                    // Row-major: Horner's rule over the extents.
+                    (None, None) => g,
+                    (None, Some(l)) => {
                         let scaled = ops.mul(l, extents[d]);
                         ops.add(scaled, g)
                     }

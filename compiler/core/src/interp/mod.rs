@@ -40,11 +40,30 @@ pub fn run(kernel: &Kernel, args: &mut [Arg<'_>], dims: &[i64]) -> Result<(), Di
     let mut scalars = Vec::new();
     for (p, a) in kernel.params.iter().zip(args.iter_mut()) {
         match (&p.kind, a) {
-            (ParamKind::Tensor { dtype, shape }, Arg::Tensor(bytes)) => {
-                let extents: Vec<i64> = shape.iter().map(|d| match d { Dim::Sym(i) => dims[*i], Dim::Fixed(n) => *n as i64 }).collect();
-                let numel = extents.iter().try_fold(1usize, |acc, &e| acc.checked_mul(usize::try_from(e).ok()?));
-                let need = numel.map(|n| dtype.nbytes(n));
-                if need != Some(bytes.len()) {
+            (ParamKind::Tensor { dtype, shape, strides }, Arg::Tensor(bytes)) => {
+                let value = |d: &Dim| match d {
+                    Dim::Sym(i) => dims[*i],
+                    Dim::Fixed(n) => *n as i64,
+                };
+                let extents: Vec<i64> = shape.iter().map(value).collect();
+                let strides: Vec<i64> = match strides {
+                    Some(s) => s.iter().map(value).collect(),
+                    None => row_major(&extents),
+                };
+                // The element furthest into the buffer, plus one: all a strided tensor needs; a
+                // row-major tensor must match its buffer exactly.
+                let reach = if extents.iter().any(|&e| e <= 0) {
+                    Some(0)
+                } else {
+                    extents.iter().zip(&strides).try_fold(1i64, |acc, (&e, &s)| acc.checked_add((e - 1).checked_mul(s)?))
+                };
+                let need = reach.and_then(|r| usize::try_from(r).ok()).map(|n| dtype.nbytes(n));
+                let fits = match (need, p_strided(&p.kind)) {
+                    (Some(n), true) => n <= bytes.len(),
+                    (Some(n), false) => n == bytes.len(),
+                    (None, _) => false,
+                };
+                if !fits {
                     return Err(Diagnostic::error(format!(
                         "tensor `{}` has {} bytes but its shape needs {}",
                         p.name,
@@ -52,7 +71,7 @@ pub fn run(kernel: &Kernel, args: &mut [Arg<'_>], dims: &[i64]) -> Result<(), Di
                         need.map_or("more than the address space".to_string(), |n| n.to_string())
                     )));
                 }
-                tensors.push(Some(exec::TensorRef { dtype: *dtype, extents, bytes }));
+                tensors.push(Some(exec::TensorRef { dtype: *dtype, extents, strides, bytes }));
                 scalars.push(None);
             }
             (ParamKind::Scalar(_), Arg::Scalar(s)) => {
@@ -82,6 +101,19 @@ pub fn run(kernel: &Kernel, args: &mut [Arg<'_>], dims: &[i64]) -> Result<(), Di
         }
     }
     Ok(())
+}
+
+/// Row-major strides of `extents`, in elements.
+fn row_major(extents: &[i64]) -> Vec<i64> {
+    let mut s = vec![1i64; extents.len()];
+    for d in (0..extents.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1].saturating_mul(extents[d + 1].max(1));
+    }
+    s
+}
+
+fn p_strided(kind: &ParamKind) -> bool {
+    matches!(kind, ParamKind::Tensor { strides: Some(_), .. })
 }
 
 /// A scalar argument from its little-endian bytes (the kernel ABI's encoding of `dt`).

@@ -187,7 +187,7 @@ impl Checker<'_> {
     }
 
     fn check_tensor_annotation(&mut self, ty: &ast::TypeAnn, tensor: usize, c: &CallSite<'_>) -> Checked<()> {
-        let ParamKind::Tensor { dtype, shape } = &self.params[tensor].kind else { return Ok(()) };
+        let ParamKind::Tensor { dtype, shape, .. } = &self.params[tensor].kind else { return Ok(()) };
         let (dtype, rank) = (*dtype, shape.len());
         match self.scopes.lookup(&ty.dtype.name).cloned() {
             Some(Binding::Const(ConstValue::DType(d))) if d != dtype => {

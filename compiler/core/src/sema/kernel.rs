@@ -78,21 +78,15 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
         return Err(super::ErrorReported);
     }
 
-    // Run-time parameters; a dimension that names no compile-time value is symbolic.
+    // Run-time parameters; a dimension that names no compile-time value is symbolic. Every bad
+    // parameter is reported, then checking stops (the body would only repeat the damage).
+    let mut params_ok = true;
     for p in &k.params {
-        declare(&p.name)?;
-        let kind = match &p.ty {
-            ast::ParamType::Scalar { dtype } => ParamKind::Scalar(cx.dtype(dtype)?),
-            ast::ParamType::Global { dtype, dims } => {
-                let dtype = cx.dtype(dtype)?;
-                let mut shape = Vec::new();
-                for d in dims {
-                    shape.push(cx.dim(d, &mut declare)?);
-                }
-                if shape.is_empty() {
-                    return Err(rep.report(Diagnostic::at(p.span, "a global tensor needs at least one dimension", "no dimensions")));
-                }
-                ParamKind::Tensor { dtype, shape }
+        let kind = match param_kind(&mut cx, p, &mut declare) {
+            Ok(kind) => kind,
+            Err(_) => {
+                params_ok = false;
+                continue;
             }
         };
         let index = cx.params.len();
@@ -104,6 +98,9 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
                 cx.scopes.bind(&p.name.name, Binding::Local(v));
             }
         }
+    }
+    if !params_ok {
+        return Err(super::ErrorReported);
     }
 
     let (grid, warps) = launch_attrs(k, &cx, rep)?;
@@ -120,6 +117,42 @@ pub fn check_kernel<'a>(k: &ast::Kernel, options: &Options, rep: &'a Reporter, c
     let Checker { b, params, dims, shared, .. } = cx;
     let (body, values) = b.finish();
     Ok(Kernel { name: k.name.name.clone(), consts, params, dims, grid, warps, tune, shared, values, body, span: k.span })
+}
+
+/// The kind of one run-time parameter (declaring its name and any new symbolic dims).
+fn param_kind(cx: &mut Checker<'_>, p: &ast::Param, declare: &mut impl FnMut(&ast::Ident) -> Checked<()>) -> Checked<ParamKind> {
+    let rep = cx.rep;
+    declare(&p.name)?;
+    Ok(match &p.ty {
+        ast::ParamType::Scalar { dtype } => ParamKind::Scalar(cx.dtype(dtype)?),
+        ast::ParamType::Global { dtype, dims, strides } => {
+            let dtype = cx.dtype(dtype)?;
+            let mut shape = Vec::new();
+            for d in dims {
+                shape.push(cx.dim(d, declare, 1)?);
+            }
+            if shape.is_empty() {
+                return Err(rep.report(Diagnostic::at(p.span, "a global tensor needs at least one dimension", "no dimensions")));
+            }
+            let strides = match strides {
+                None => None,
+                Some(s) if s.len() != shape.len() => {
+                    return Err(rep.report(Diagnostic::at(p.span, format!("`{}` has {} dimension(s) but {} strides", p.name.name, shape.len(), s.len()), "one stride per dimension")))
+                }
+                Some(s) => {
+                    if dtype.is_sub_byte() {
+                        return Err(rep.report(Diagnostic::at(p.span, format!("a `{dtype}` tensor cannot be strided: its elements are packed below byte boundaries"), "sub-byte dtype")));
+                    }
+                    let mut out = Vec::new();
+                    for e in s {
+                        out.push(cx.dim(e, declare, 0)?);
+                    }
+                    Some(out)
+                }
+            };
+            ParamKind::Tensor { dtype, shape, strides }
+        }
+    })
 }
 
 fn const_value(c: &ast::ConstParam, options: &Options, scopes: &Scopes) -> Result<ConstValue, Diagnostic> {
@@ -233,7 +266,9 @@ impl Checker<'_> {
         }
     }
 
-    fn dim(&mut self, d: &ast::Expr, declare: &mut impl FnMut(&ast::Ident) -> Checked<()>) -> Checked<Dim> {
+    /// A dimension (or stride, with `min` 0) of a tensor parameter: a new or known symbolic name, or a
+    /// compile-time value of at least `min`.
+    fn dim(&mut self, d: &ast::Expr, declare: &mut impl FnMut(&ast::Ident) -> Checked<()>, min: i64) -> Checked<Dim> {
         if let ast::ExprKind::Name(id) = &d.kind {
             match self.scopes.lookup(&id.name) {
                 Some(Binding::Dim(i)) => return Ok(Dim::Sym(*i)),
@@ -248,8 +283,8 @@ impl Checker<'_> {
             }
         }
         match consts::int(d, &self.scopes) {
-            Ok(n) if n >= 1 => Ok(Dim::Fixed(n as u64)),
-            Ok(n) => Err(self.rep.report(Diagnostic::at(d.span, format!("a tensor dimension must be positive, this one is {n}"), "not positive"))),
+            Ok(n) if n >= min => Ok(Dim::Fixed(n as u64)),
+            Ok(n) => Err(self.rep.report(Diagnostic::at(d.span, format!("a tensor {} must be at least {min}, this one is {n}", if min == 0 { "stride" } else { "dimension" }), "out of range"))),
             Err(diag) => Err(self.rep.report(diag)),
         }
     }

@@ -108,9 +108,9 @@ pub struct Param {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamType {
-    /// `global DTYPE[DIM, ...]`: a tensor in global memory; a dimension is a symbolic name or a
-    /// compile-time expression.
-    Global { dtype: Ident, dims: Vec<Expr> },
+    /// `global DTYPE[DIM, ...] strides(S, ...)`: a tensor in global memory; a dimension or stride is a
+    /// symbolic name or a compile-time expression; without `strides` the tensor is row-major.
+    Global { dtype: Ident, dims: Vec<Expr>, strides: Option<Vec<Expr>> },
     /// `DTYPE`: a scalar passed by value.
     Scalar { dtype: Ident },
 }

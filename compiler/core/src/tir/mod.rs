@@ -61,8 +61,8 @@ pub enum Dim {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamKind {
-    /// A tensor in global memory, row-major, densely packed.
-    Tensor { dtype: DType, shape: Vec<Dim> },
+    /// A tensor in global memory, densely packed, row-major unless `strides` (in elements) are given.
+    Tensor { dtype: DType, shape: Vec<Dim>, strides: Option<Vec<Dim>> },
     Scalar(DType),
 }
 
@@ -236,18 +236,24 @@ impl Program {
 impl Kernel {
     /// The kernel's run-time signature as written: `vector_add(a: global f32[N], alpha: f32)`.
     pub fn signature(&self) -> String {
-        let params: Vec<String> = self
-            .params
-            .iter()
-            .map(|p| match &p.kind {
-                ParamKind::Scalar(d) => format!("{}: {d}", p.name),
-                ParamKind::Tensor { dtype, shape } => {
-                    let dims: Vec<String> = shape.iter().map(|d| match d { Dim::Sym(i) => self.dims[*i].clone(), Dim::Fixed(n) => n.to_string() }).collect();
-                    format!("{}: global {dtype}[{}]", p.name, dims.join(", "))
-                }
-            })
-            .collect();
+        let params: Vec<String> = self.params.iter().map(|p| self.signature_of(p)).collect();
         format!("{}({})", self.name, params.join(", "))
+    }
+
+    /// One parameter as written: `a: global f32[M, K] strides(LDA, 1)`, `alpha: f32`.
+    pub fn signature_of(&self, p: &Param) -> String {
+        match &p.kind {
+                ParamKind::Scalar(d) => format!("{}: {d}", p.name),
+                ParamKind::Tensor { dtype, shape, strides } => {
+                    let name = |d: &Dim| match d {
+                        Dim::Sym(i) => self.dims[*i].clone(),
+                        Dim::Fixed(n) => n.to_string(),
+                    };
+                    let dims: Vec<String> = shape.iter().map(name).collect();
+                    let strides = strides.as_ref().map(|s| format!(" strides({})", s.iter().map(name).collect::<Vec<_>>().join(", "))).unwrap_or_default();
+                    format!("{}: global {dtype}[{}]{strides}", p.name, dims.join(", "))
+                }
+        }
     }
 
     /// Whether the kernel reads tensor parameter `param` (a `load` from it anywhere in the body).

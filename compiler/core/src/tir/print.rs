@@ -43,19 +43,7 @@ fn print_kernel(k: &Kernel, out: &mut String) {
 }
 
 fn param(k: &Kernel, p: &Param) -> String {
-    match &p.kind {
-        ParamKind::Scalar(d) => format!("{}: {d}", p.name),
-        ParamKind::Tensor { dtype, shape } => {
-            let dims: Vec<String> = shape
-                .iter()
-                .map(|d| match d {
-                    Dim::Sym(i) => k.dims[*i].clone(),
-                    Dim::Fixed(n) => n.to_string(),
-                })
-                .collect();
-            format!("{}: global {dtype}[{}]", p.name, dims.join(", "))
-        }
-    }
+    k.signature_of(p)
 }
 
 fn v(id: ValueId) -> String {

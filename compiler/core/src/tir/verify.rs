@@ -102,7 +102,7 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
                 }
             }
             Op::AtomicAdd { tensor, offsets, value } => {
-                let ParamKind::Tensor { shape, dtype } = &k.params[*tensor].kind else {
+                let ParamKind::Tensor { shape, dtype, .. } = &k.params[*tensor].kind else {
                     return Err(format!("atomic_add into non-tensor parameter {}", k.params[*tensor].name));
                 };
                 if shape.len() != offsets.len() || k.ty(*value).shape().len() != shape.len() || k.ty(*value).dtype() != *dtype {

@@ -12,7 +12,7 @@ impl Machine<'_, '_> {
         let t = self.tensors[tensor].as_ref().expect("tensor parameter bound");
         let shape = ty.shape().to_vec();
         let dt = t.dtype;
-        let data = Data::from_fn(dt, ty.numel() as usize, |i| match linear_index(&shape, i, &offs, &t.extents) {
+        let data = Data::from_fn(dt, ty.numel() as usize, |i| match linear_index(&shape, i, &offs, &t.extents, &t.strides) {
             Some(at) => scalar::load(dt, t.bytes, at),
             None => zero(dt),
         });
@@ -33,7 +33,7 @@ impl Machine<'_, '_> {
             if keep.as_ref().is_some_and(|k| !k[i]) {
                 continue;
             }
-            if let Some(at) = linear_index(&shape, i, &offs, &t.extents) {
+            if let Some(at) = linear_index(&shape, i, &offs, &t.extents, &t.strides) {
                 scalar::store(t.dtype, t.bytes, at, data.get(i));
             }
         }
@@ -42,9 +42,9 @@ impl Machine<'_, '_> {
     }
 }
 
-/// The row-major index into the tensor of element `i` of a tile at `offsets`, or `None` when it falls
+/// The index into the tensor's buffer of element `i` of a tile at `offsets`, or `None` when it falls
 /// outside the tensor (the bounds mask).
-pub(super) fn linear_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i64]) -> Option<usize> {
+pub(super) fn linear_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i64], strides: &[i64]) -> Option<usize> {
     let mut rem = i as u64;
     let mut coords = vec![0i64; tile.len()];
     for d in (0..tile.len()).rev() {
@@ -57,7 +57,7 @@ pub(super) fn linear_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i
         if c < 0 || c >= extents[d] {
             return None;
         }
-        at = at * extents[d] + c;
+        at += c * strides[d];
     }
     Some(at as usize)
 }

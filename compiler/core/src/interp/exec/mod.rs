@@ -20,6 +20,8 @@ use tilec_dtype::DType;
 pub struct TensorRef<'k, 'a> {
     pub dtype: DType,
     pub extents: Vec<i64>,
+    /// Element strides per dimension (row-major unless the parameter declares strides).
+    pub strides: Vec<i64>,
     pub bytes: &'k mut &'a mut [u8],
 }
 

@@ -106,7 +106,7 @@ impl Machine<'_, '_> {
         let t = self.tensors[tensor].as_ref().expect("tensor parameter bound");
         let dt: DType = t.dtype;
         let vals: Vec<Scalar> = (0..idx.len())
-            .map(|k| match super::memory::linear_index(shape, k, &offs, &t.extents) {
+            .map(|k| match super::memory::linear_index(shape, k, &offs, &t.extents, &t.strides) {
                 Some(at) => scalar::load(dt, t.bytes, at),
                 None => zero(dt),
             })

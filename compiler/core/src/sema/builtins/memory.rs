@@ -104,7 +104,7 @@ impl Checker<'_> {
 
     pub(crate) fn tensor_info(&self, tensor: usize) -> (DType, usize) {
         match &self.params[tensor].kind {
-            ParamKind::Tensor { dtype, shape } => (*dtype, shape.len()),
+            ParamKind::Tensor { dtype, shape, .. } => (*dtype, shape.len()),
             ParamKind::Scalar(d) => (*d, 0),
         }
     }

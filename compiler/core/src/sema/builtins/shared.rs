@@ -135,7 +135,7 @@ impl Checker<'_> {
         }
         let view = self.shared_view(&c.args[0])?;
         let (tensor, offsets) = self.view(&c.args[1])?;
-        let ParamKind::Tensor { dtype, shape: dims } = &self.params[tensor].kind else { unreachable!("view() gives tensors") };
+        let ParamKind::Tensor { dtype, shape: dims, .. } = &self.params[tensor].kind else { unreachable!("view() gives tensors") };
         let (dtype, rank) = (*dtype, dims.len());
         let shape = self.view_shape(&view);
         if dtype != self.shared[view.buffer].dtype {
