@@ -41,6 +41,7 @@ const SOURCES: &[&str] = &[
     "shared_budget",
     "hints_and_masks",
     "bad_strides",
+    "bad_layouts",
 ];
 
 #[test]

@@ -57,7 +57,7 @@ fn relative_and_std_imports() {
 
 #[test]
 fn language_tile_ir_snapshots() {
-    for f in ["control", "imports", "pipeline"] {
+    for f in ["control", "imports", "pipeline", "layouts", "threads"] {
         let out = crate::tilec(&["build", &format!("tests/lang/{f}.tile"), "--emit", "tir"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         insta::assert_snapshot!(format!("lang__{f}.tir"), String::from_utf8(out.stdout).unwrap());
@@ -98,4 +98,17 @@ fn shared_memory_misuse_is_reported_at_its_source() {
         assert_eq!(out.status.code(), Some(1), "{name}");
         insta::assert_snapshot!(format!("shared__{name}"), String::from_utf8_lossy(&out.stderr));
     }
+}
+
+#[test]
+fn thread_ids_follow_the_layout() {
+    let res = run(&kernel("tests/lang/threads.tile", &[]), vec![], RunDevice::Cpu).unwrap();
+    let ids: Vec<i64> = res[0].1.data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
+    for i in 0..16 {
+        for j in 0..16 {
+            // spatial(8,4): threads in an 8 x 4 grid, row-major; local(2,4): each holds a 2 x 4 block.
+            assert_eq!(ids[i * 16 + j], ((i / 2) * 4 + j / 4) as i64, "({i}, {j})");
+        }
+    }
+    assert_eq!(i64::from_le_bytes(res[1].1.data[..8].try_into().unwrap()), 32);
 }

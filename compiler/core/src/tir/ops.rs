@@ -138,6 +138,11 @@ pub enum Op {
     /// The same tile, with the register layout it must have (`layout(x, L)`): a constraint for layout
     /// inference and code generation; it does not change any value.
     Annotate(ValueId, super::LayoutConst),
+    /// `thread_ids(L)`: an i64 tile of the layout's shape holding, for each element, the thread that
+    /// holds it under the layout (which has no replication).
+    ThreadIds(super::LayoutConst),
+    /// `threads()`: the number of threads of the block (i64).
+    Threads,
     /// Leaves the innermost loop; the operands are the loop's carried values at this point.
     Break(Vec<ValueId>),
     /// Ends this iteration of the innermost loop; the operands are the carried values for the next one.
@@ -183,6 +188,8 @@ impl Op {
             Op::WaitGroup(_) => "wait_group",
             Op::Barrier => "barrier",
             Op::Annotate(..) => "layout",
+            Op::ThreadIds(_) => "thread_ids",
+            Op::Threads => "threads",
             Op::Break(_) => "break",
             Op::Continue(_) => "continue",
         }

@@ -155,6 +155,8 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
             Op::WaitGroup(n) => write!(out, "wait_group {n}").unwrap(),
             Op::Barrier => out.push_str("barrier"),
             Op::Annotate(x, l) => write!(out, "layout {} {:?}", v(*x), l.text).unwrap(),
+            Op::ThreadIds(l) => write!(out, "thread_ids {:?}", l.text).unwrap(),
+            Op::Threads => out.push_str("threads"),
             Op::Break(vals) => write!(out, "break {}", list(vals)).unwrap(),
             Op::Continue(vals) => write!(out, "continue {}", list(vals)).unwrap(),
         }

@@ -37,6 +37,7 @@ fn verify_block(k: &Kernel, b: &Block, defined: &mut [bool]) -> Result<(), Strin
             Op::CopyAsync { view, offsets, .. } => view.offsets.iter().chain(offsets).copied().collect(),
             Op::CommitGroup | Op::WaitGroup(_) | Op::Barrier => vec![],
             Op::Annotate(x, _) => vec![*x],
+            Op::ThreadIds(_) | Op::Threads => vec![],
         };
         for u in &uses {
             if !defined.get(u.index()).copied().unwrap_or(false) {

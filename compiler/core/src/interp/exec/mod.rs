@@ -138,6 +138,23 @@ impl Machine<'_, '_> {
             }
             Op::Barrier => return Ok(()),
             Op::Annotate(x, _) => self.get(*x).clone(),
+            Op::Threads => Value::Scalar(Scalar::Int(self.kernel.threads() as i64)),
+            Op::ThreadIds(l) => {
+                let shape: Vec<u64> = l.tv.shape().iter().map(|&d| d as u64).collect();
+                let n: u64 = shape.iter().product();
+                let mut coord = vec![0i64; shape.len()];
+                let mut ids = Vec::with_capacity(n as usize);
+                for i in 0..n {
+                    let mut rem = i;
+                    for d in (0..shape.len()).rev() {
+                        coord[d] = (rem % shape[d]) as i64;
+                        rem /= shape[d];
+                    }
+                    let holders = l.tv.holders(&coord).map_err(|e| self.fail(inst, &format!("layout error: {e}")))?;
+                    ids.push(holders.first().map_or(-1, |h| h.0));
+                }
+                Value::Tile { shape, data: Data::Int(ids) }
+            }
             Op::Break(vals) => return self.signal(control::Signal::Break, vals),
             Op::Continue(vals) => return self.signal(control::Signal::Continue, vals),
         };

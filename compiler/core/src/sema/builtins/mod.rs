@@ -26,7 +26,7 @@ pub const MAX_TILE_ELEMENTS: u64 = 1 << 20;
 
 /// Every built-in function, for the "unknown function" note.
 const BUILTINS: &[&str] = &[
-    "load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier", "layout",
+    "load", "store", "cast", "zeros", "cdiv", "min", "max", "range", "shared", "copy_async", "commit_group", "wait_group", "barrier", "layout", "thread_ids", "threads",
     "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "abs", "neg", "where", "fma", "dot", "sum", "any", "all", "cumsum",
     "transpose", "permute", "reshape", "squeeze", "unsqueeze", "broadcast", "repeat", "arange", "view", "atomic_add", "print",
 ];
@@ -98,6 +98,12 @@ impl Checker<'_> {
             "store" => self.builtin_store(&c),
             "copy_async" => self.builtin_copy_async(&c),
             "layout" => self.builtin_layout(&c),
+            "thread_ids" => self.builtin_thread_ids(&c),
+            "threads" => {
+                c.no_named(self)?;
+                self.arity(&c, 0)?;
+                Ok(Some(Operand::Val(self.b.push(crate::tir::Op::Threads, crate::tir::Type::Scalar(tilec_dtype::DType::I64), e.span))))
+            }
             "commit_group" | "wait_group" | "barrier" => self.builtin_sync(&c),
             "shared" => Err(self.rep.report(
                 Diagnostic::at(e.span, "shared memory is allocated by a `let`", "not in a `let`").with_help("write `let s = shared<f16>[2, 64, 32];`"),
