@@ -22,7 +22,7 @@ pub mod artifact;
 pub mod execute;
 
 pub use tile_runtime as runtime;
-pub use tilec_backend::{generate, CodegenError, Stage, Target, Vendor};
+pub use tilec_backend::{generate, generate_timed, CodegenError, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};
 pub use tilec_core::{compile_source, interp, modules, sema, syntax, tir};

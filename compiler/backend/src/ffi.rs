@@ -24,3 +24,43 @@ pub fn translate_to_llvm<'l>(module: OperationRef<'_, '_>, llvm: &'l LlvmContext
         }
     }
 }
+
+/// Registers, in `registry`, only the dialects tilec's MLIR uses (the conversion passes load NVVM
+/// and ROCDL themselves): far cheaper than registering every dialect MLIR has.
+pub fn insert_used_dialects(registry: &melior::dialect::DialectRegistry) {
+    use melior::dialect::DialectHandle;
+    for h in [DialectHandle::gpu(), DialectHandle::llvm(), DialectHandle::scf(), DialectHandle::cf(), DialectHandle::func()] {
+        h.insert_dialect(registry);
+    }
+    // SAFETY: each mlirGetDialectHandle__X__ returns a static handle of a dialect linked into this
+    // binary; `from_raw` only wraps it.
+    let raw = unsafe {
+        [
+            mlir_sys::mlirGetDialectHandle__arith__(),
+            mlir_sys::mlirGetDialectHandle__math__(),
+            mlir_sys::mlirGetDialectHandle__memref__(),
+            mlir_sys::mlirGetDialectHandle__vector__(),
+            mlir_sys::mlirGetDialectHandle__rocdl__(),
+        ]
+    };
+    for h in raw {
+        // SAFETY: see above; the handle is valid for the life of the process.
+        unsafe { DialectHandle::from_raw(h) }.insert_dialect(registry);
+    }
+}
+
+/// Registers the passes of tilec's pipeline (`mlir::pipeline`) so the textual pipeline parses.
+pub fn register_pipeline_passes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: these functions only add entries to MLIR's global pass registry; `Once` keeps them
+    // from running twice (registering twice is an error in MLIR).
+    ONCE.call_once(|| unsafe {
+        mlir_sys::mlirRegisterTransformsCanonicalizer();
+        mlir_sys::mlirRegisterTransformsCSE();
+        mlir_sys::mlirRegisterTransformsLoopInvariantCodeMotion();
+        mlir_sys::mlirRegisterConversionSCFToControlFlow();
+        mlir_sys::mlirRegisterConversionConvertGpuOpsToNVVMOps();
+        mlir_sys::mlirRegisterConversionConvertGpuOpsToROCDLOps();
+        mlir_sys::mlirRegisterConversionReconcileUnrealizedCasts();
+    });
+}

@@ -46,6 +46,13 @@ pub struct Args {
     /// Give a compile-time parameter a value: -D NAME=VALUE (repeatable)
     #[arg(short = 'D', value_name = "NAME=VALUE", value_parser = parse_define)]
     defines: Vec<Define>,
+    /// With --emit ptx: assemble with ptxas and report registers, spills and shared memory per kernel
+    /// (ptxas is found as $PTXAS, in the project's tools/cuda/bin, or on PATH)
+    #[arg(short = 'v', long)]
+    verbose: bool,
+    /// Print how long each stage of the compilation took
+    #[arg(long)]
+    timings: bool,
 }
 
 fn parse_target(s: &str) -> Result<Target, String> {
@@ -93,7 +100,15 @@ pub fn run(a: Args) -> CliResult {
                 (Some(name), _) => select_kernel(program, name, &a.file)?,
                 _ => program,
             };
-            let code = tilec::generate(&program, a.target, stage).map_err(|e| CliError::in_source(source, vec![e.to_diagnostic()]))?;
+            let (code, times) = tilec::generate_timed(&program, a.target, stage).map_err(|e| CliError::in_source(source, vec![e.to_diagnostic()]))?;
+            if a.timings {
+                for (name, d) in &times {
+                    eprintln!("{:>8.2} ms  {name}", d.as_secs_f64() * 1e3);
+                }
+            }
+            if a.verbose && stage == Stage::Assembly && a.target.vendor() == Vendor::Nvidia {
+                super::ptxas::report(&code, a.target);
+            }
             if let (Stage::Assembly, Some(out), [kernel]) = (stage, &a.output, program.kernels.as_slice()) {
                 let manifest = tilec::artifact::manifest(kernel, a.target);
                 let path = out.with_extension("json");

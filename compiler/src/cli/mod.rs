@@ -6,6 +6,7 @@ mod common;
 mod dtype;
 mod layout;
 mod pack;
+mod ptxas;
 mod run;
 
 use clap::{Parser, Subcommand};

@@ -17,18 +17,19 @@ use crate::target::{Target, Vendor};
 use melior::dialect::DialectRegistry;
 use melior::ir::Module;
 use melior::pass::PassManager;
-use melior::utility::{parse_pass_pipeline, register_all_dialects, register_all_llvm_translations, register_all_passes};
+use melior::utility::{parse_pass_pipeline, register_all_llvm_translations};
 use melior::Context;
 use tilec_core::tir::Program;
 
-/// An MLIR context with the dialects, passes and LLVM translations tilec uses.
+/// An MLIR context with the dialects, passes and LLVM translations tilec uses, and no others (creating
+/// a context with every dialect and pass of MLIR registered costs several milliseconds per compile).
 pub fn new_context() -> Context {
     let registry = DialectRegistry::new();
-    register_all_dialects(&registry);
+    crate::ffi::insert_used_dialects(&registry);
     let context = Context::new();
     context.append_dialect_registry(&registry);
     context.load_all_available_dialects();
-    register_all_passes();
+    crate::ffi::register_pipeline_passes();
     register_all_llvm_translations(&context);
     context
 }
