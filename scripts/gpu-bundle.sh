@@ -27,7 +27,7 @@ PY
 
 # The test kernels (loops, casts, integer semantics): PTX, inputs, and the interpreter's outputs, which
 # the GPU must reproduce bit for bit.
-for k in fold_columns axpy_f16 int_ops widen masked strided; do
+for k in fold_columns axpy_f16 int_ops widen masked strided math; do
   "$tilec" build "tests/kernels/$k.tile" --target sm_90 --emit ptx -o "$out/$k.ptx"
 done
 PYTHONPATH=tools/py python3 - "$out" <<'PY'
@@ -45,6 +45,7 @@ np.save(f"{out}/int_ops_b.npy", b)
 np.save(f"{out}/widen_w.npy", rng.integers(0, 256, 1000).astype(np.uint8))
 np.save(f"{out}/masked_x.npy", rng.standard_normal(300).astype(np.float32))
 np.save(f"{out}/strided_a.npy", rng.standard_normal((37, 64)).astype(np.float32))
+np.save(f"{out}/math_x.npy", rng.uniform(-4, 4, 1000).astype(np.float32))
 PY
 o="$out"
 "$tilec" run tests/kernels/fold_columns.tile --device cpu x="$o/fold_columns_x.npy" --out y="$o/fold_columns_interp_y.npy"
@@ -54,6 +55,7 @@ o="$out"
 "$tilec" run tests/kernels/widen.tile --device cpu w="$o/widen_w.npy" --out out="$o/widen_interp_out.npy"
 "$tilec" run tests/kernels/masked.tile --device cpu x="$o/masked_x.npy" --out y="$o/masked_interp_y.npy" --out z="$o/masked_interp_z.npy"
 "$tilec" run tests/kernels/strided.tile --device cpu a="$o/strided_a.npy" M=37 N=45 LDA=64 LDB=40 --out b="$o/strided_interp_b.npy"
+"$tilec" run tests/kernels/math.tile --device cpu x="$o/math_x.npy" --out y="$o/math_interp_y.npy" --out h="$o/math_interp_h.npy"
 
 # The whole compiler, compressed, to run `tilec run --device cuda` itself where the GPU is.
 if [ "${WITH_TILEC:-1}" = 1 ]; then

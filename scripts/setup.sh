@@ -23,10 +23,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- ptxas from the PyPI wheel ---------------------------------------------
+# --- ptxas and libdevice (math functions on NVIDIA) from the PyPI wheel ----
 nvcc_version="12.8.93"
 ptxas="$root/tools/cuda/bin/ptxas"
-if [ ! -x "$ptxas" ]; then
+libdevice="$root/tools/cuda/nvvm/libdevice/libdevice.10.bc"
+if [ ! -x "$ptxas" ] || [ ! -f "$libdevice" ]; then
   say "fetching ptxas (nvidia-cuda-nvcc-cu12==$nvcc_version)"
   dl="$(mktemp -d)"
   python3 -m pip download -q --no-deps --only-binary=:all: \
@@ -34,6 +35,8 @@ if [ ! -x "$ptxas" ]; then
     -d "$dl" "nvidia-cuda-nvcc-cu12==$nvcc_version"
   mkdir -p "$root/tools/cuda/bin"
   unzip -q -o -j "$dl"/nvidia_cuda_nvcc_cu12-*.whl 'nvidia/cuda_nvcc/bin/ptxas' -d "$root/tools/cuda/bin"
+  mkdir -p "$root/tools/cuda/nvvm/libdevice"
+  unzip -q -o -j "$dl"/nvidia_cuda_nvcc_cu12-*.whl 'nvidia/cuda_nvcc/nvvm/libdevice/libdevice.10.bc' -d "$root/tools/cuda/nvvm/libdevice"
   chmod +x "$ptxas"
   rm -rf "$dl"
 fi

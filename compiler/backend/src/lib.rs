@@ -58,6 +58,9 @@ pub fn generate_timed(program: &Program, target: Target, stage: Stage) -> Result
         .ok_or_else(|| CodegenError::internal("MLIR to LLVM IR translation", "the translation failed"))?;
     lap("translation to LLVM IR", &mut times);
     let tm = llvm::target_machine(target)?;
+    if target.vendor() == Vendor::Nvidia && llvm::link_libdevice(&llvm_module, &llvm_context)? {
+        llvm::drop_unused(&llvm_module, &tm)?;
+    }
     llvm::optimize(&llvm_module, &tm)?;
     lap("LLVM -O3", &mut times);
     if stage == Stage::Llvm {

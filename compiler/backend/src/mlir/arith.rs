@@ -204,6 +204,78 @@ impl<'c, 'a> Ops<'c, 'a> {
         })
     }
 
+    /// `exp exp2 log log2 sqrt rsqrt abs`. sqrt and abs are exact LLVM intrinsics everywhere. The
+    /// transcendental functions are MLIR math ops on NVIDIA (they become libdevice calls, as in CUDA)
+    /// and LLVM intrinsics on AMD (the AMDGPU backend implements them; the ROCm device libraries that
+    /// MLIR's math lowering would call are not needed). They may differ from the interpreter's
+    /// correctly rounded results by a few ulp (docs/ops.md).
+    pub fn math(&self, op: tilec_core::tir::MathOp, dt: DType, a: Value<'c, '_>, vendor: crate::Vendor) -> Value<'c, 'a> {
+        use tilec_core::tir::MathOp;
+        let suffix = match dt {
+            DType::F16 => "f16",
+            DType::BF16 => "bf16",
+            DType::F64 => "f64",
+            _ => "f32",
+        };
+        match (op, vendor) {
+            (MathOp::Abs, _) if !dt.is_float() => {
+                let zero = self.int(a.r#type(), 0);
+                let neg = self.push(arith::subi(zero, a, self.loc));
+                let is_neg = self.cmpi(CmpiPredicate::Slt, a, zero);
+                self.select(is_neg, neg, a)
+            }
+            (MathOp::Abs, _) => self.intrinsic(&format!("llvm.fabs.{suffix}"), &[a]),
+            (MathOp::Sqrt, _) => self.intrinsic(&format!("llvm.sqrt.{suffix}"), &[a]),
+            (MathOp::Rsqrt, crate::Vendor::Amd) => {
+                let s = self.intrinsic(&format!("llvm.sqrt.{suffix}"), &[a]);
+                let one = self.float(a.r#type(), 1.0);
+                self.push(arith::divf(one, s, self.loc))
+            }
+            (_, crate::Vendor::Amd) => {
+                let f = match op {
+                    MathOp::Exp => "exp",
+                    MathOp::Exp2 => "exp2",
+                    MathOp::Log => "log",
+                    _ => "log2",
+                };
+                self.intrinsic(&format!("llvm.{f}.{suffix}"), &[a])
+            }
+            (_, crate::Vendor::Nvidia) => {
+                let name = match op {
+                    MathOp::Exp => "math.exp",
+                    MathOp::Exp2 => "math.exp2",
+                    MathOp::Log => "math.log",
+                    MathOp::Log2 => "math.log2",
+                    _ => "math.rsqrt",
+                };
+                self.push(melior::ir::operation::OperationBuilder::new(name, self.loc).add_operands(&[a]).add_results(&[a.r#type()]).build().expect("valid operation"))
+            }
+        }
+    }
+
+    /// a * b + c with one rounding (`llvm.fma`).
+    pub fn fma(&self, dt: DType, a: Value<'c, '_>, b: Value<'c, '_>, c: Value<'c, '_>) -> Value<'c, 'a> {
+        let suffix = match dt {
+            DType::F16 => "f16",
+            DType::BF16 => "bf16",
+            DType::F64 => "f64",
+            _ => "f32",
+        };
+        self.intrinsic(&format!("llvm.fma.{suffix}"), &[a, b, c])
+    }
+
+    /// A call of the LLVM intrinsic `name`, with the type of its first operand.
+    fn intrinsic(&self, name: &str, args: &[Value<'c, '_>]) -> Value<'c, 'a> {
+        use melior::ir::attribute::StringAttribute;
+        let op = melior::ir::operation::OperationBuilder::new("llvm.call_intrinsic", self.loc)
+            .add_attributes(&[(melior::ir::Identifier::new(self.ctx, "intrin"), StringAttribute::new(self.ctx, name).into())])
+            .add_operands(args)
+            .add_results(&[args[0].r#type()])
+            .build()
+            .expect("valid operation");
+        self.push(op)
+    }
+
     /// Converts `a` from `from` to `to`: floats round to nearest even; float → integer truncates and
     /// saturates (NaN → 0); integer narrowing saturates; → bool tests for non-zero.
     pub fn cast(&self, from: DType, to: DType, a: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {

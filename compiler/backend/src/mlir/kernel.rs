@@ -48,6 +48,7 @@ pub(super) struct Emitter<'c, 'k> {
     pub ctx: &'c Context,
     pub kernel: &'k Kernel,
     pub loc: Location<'c>,
+    pub target: Target,
 }
 
 pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
@@ -56,7 +57,7 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
     module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
     let gpu_block = Block::new(&[]);
     for kernel in &program.kernels {
-        let func = Emitter { ctx, kernel, loc }.func(target)?;
+        let func = Emitter { ctx, kernel, loc, target }.func(target)?;
         gpu_block.append_operation(func);
     }
     gpu_block.append_operation(OperationBuilder::new("gpu.module_end", loc).build().expect("valid operation"));
@@ -185,6 +186,14 @@ impl<'c> Emitter<'c, '_> {
             // Checked and recorded; layout-driven lowering will honour it. The default distribution
             // computes the same values.
             Op::Annotate(a, _) => s.get(*a).to_vec(),
+            Op::Math(m, a) => {
+                let dt = self.dtype(*a);
+                s.get(*a).iter().map(|x| ops.math(*m, dt, *x, self.target.vendor())).collect()
+            }
+            Op::Fma(a, b, c) => {
+                let dt = self.dtype(*a);
+                s.get(*a).iter().zip(s.get(*b)).zip(s.get(*c)).map(|((a, b), c)| ops.fma(dt, *a, *b, *c)).collect()
+            }
             Op::Where(c, x, y) => s.get(*c).iter().zip(s.get(*x)).zip(s.get(*y)).map(|((c, x), y)| ops.select(*c, *x, *y)).collect(),
             // Element e = k * T + tid of `arange(start, ...)` is start + e.
             Op::Arange { start } => {

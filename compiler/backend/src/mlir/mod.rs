@@ -46,6 +46,8 @@ pub fn build_module<'c>(context: &'c Context, program: &Program, target: Target)
 
 /// The pass pipeline from tilec's MLIR to the LLVM dialect, as MLIR's textual pipeline syntax.
 pub fn pipeline(target: Target) -> String {
+    // NVIDIA: math ops become libdevice calls (linked in llvm.rs); AMD gets LLVM intrinsics directly
+    // (arith.rs), which the AMDGPU backend implements without ROCm's device libraries.
     let to_target = match target.vendor() {
         Vendor::Nvidia => "convert-gpu-to-nvvm{index-bitwidth=64}".to_string(),
         Vendor::Amd => format!("convert-gpu-to-rocdl{{chipset={} index-bitwidth=64}}", target.name()),
