@@ -57,6 +57,34 @@ o="$out"
 "$tilec" run tests/kernels/strided.tile --device cpu a="$o/strided_a.npy" M=37 N=45 LDA=64 LDB=40 --out b="$o/strided_interp_b.npy"
 "$tilec" run tests/kernels/math.tile --device cpu x="$o/math_x.npy" --out y="$o/math_interp_y.npy" --out h="$o/math_interp_h.npy"
 
+# The examples: PTX (some in two variants), ragged inputs, and the interpreter's outputs.
+"$tilec" build examples/softmax.tile -o "$out/softmax.ptx"
+"$tilec" build examples/layernorm.tile --kernel layernorm -o "$out/layernorm.ptx"
+"$tilec" build examples/layernorm.tile --kernel rmsnorm -o "$out/rmsnorm.ptx"
+"$tilec" build examples/matmul.tile -o "$out/matmul.ptx"
+"$tilec" build examples/matmul.tile -D PIPELINED=true -o "$out/matmul_pipelined.ptx"
+"$tilec" build examples/attention.tile -o "$out/attention.ptx"
+"$tilec" build examples/attention.tile -D CAUSAL=true -o "$out/attention_causal.ptx"
+PYTHONPATH=tools/py python3 - "$out" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(11)
+np.save(f"{out}/ex_softmax_x.npy", rng.uniform(-8, 8, (37, 300)).astype(np.float32))
+np.save(f"{out}/ex_norm_x.npy", rng.uniform(-3, 5, (5, 777)).astype(np.float32))
+np.save(f"{out}/ex_norm_w.npy", rng.uniform(0.5, 1.5, 777).astype(np.float32))
+np.save(f"{out}/ex_norm_b.npy", rng.uniform(-1, 1, 777).astype(np.float32))
+np.save(f"{out}/ex_mm_a.npy", rng.uniform(-1, 1, (70, 100)).astype(np.float16))
+np.save(f"{out}/ex_mm_b.npy", rng.uniform(-1, 1, (100, 65)).astype(np.float16))
+for n, shape in (("q", (37, 64)), ("k", (45, 64)), ("v", (45, 64))):
+    np.save(f"{out}/ex_att_{n}.npy", rng.uniform(-1, 1, shape).astype(np.float16))
+PY
+"$tilec" run examples/softmax.tile --device cpu x="$o/ex_softmax_x.npy" --out y="$o/ex_softmax_interp.npy"
+"$tilec" run examples/layernorm.tile --kernel layernorm --device cpu x="$o/ex_norm_x.npy" w="$o/ex_norm_w.npy" b="$o/ex_norm_b.npy" eps=1e-5 --out y="$o/ex_layernorm_interp.npy"
+"$tilec" run examples/layernorm.tile --kernel rmsnorm --device cpu x="$o/ex_norm_x.npy" w="$o/ex_norm_w.npy" eps=1e-5 --out y="$o/ex_rmsnorm_interp.npy"
+"$tilec" run examples/matmul.tile --device cpu a="$o/ex_mm_a.npy" b="$o/ex_mm_b.npy" --out c="$o/ex_matmul_interp.npy"
+"$tilec" run examples/attention.tile --device cpu q="$o/ex_att_q.npy" k="$o/ex_att_k.npy" v="$o/ex_att_v.npy" scale=0.125 --out o="$o/ex_attention_interp.npy"
+"$tilec" run examples/attention.tile -D CAUSAL=true --device cpu q="$o/ex_att_q.npy" k="$o/ex_att_k.npy" v="$o/ex_att_v.npy" scale=0.125 --out o="$o/ex_attention_causal_interp.npy"
+
 # The whole compiler, compressed, to run `tilec run --device cuda` itself where the GPU is.
 if [ "${WITH_TILEC:-1}" = 1 ]; then
   strip -o "$out/tilec" "$CARGO_TARGET_DIR/release/tilec" && xz -T2 -3 -f "$out/tilec"

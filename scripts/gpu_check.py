@@ -109,6 +109,64 @@ def interp_close():
         rows.append(("math", f"{o}: {want.shape}", f"max rel. diff vs interpreter {err:.1e}", "", "", "", ""))
 
 
+def examples():
+    """The examples on the GPU against the interpreter (tolerances: sums run in another order), and
+    matmul and softmax timed beside torch at larger sizes."""
+    p = lambda f: f"{HERE}/{f}"
+    norm = [f"x={p('ex_norm_x.npy')}", f"w={p('ex_norm_w.npy')}", "eps=1e-5"]
+    att = [f"q={p('ex_att_q.npy')}", f"k={p('ex_att_k.npy')}", f"v={p('ex_att_v.npy')}", "scale=0.125"]
+    mm = [f"a={p('ex_mm_a.npy')}", f"b={p('ex_mm_b.npy')}"]
+    cases = [
+        ("softmax", [f"x={p('ex_softmax_x.npy')}"], "y", "ex_softmax_interp", 1e-5),
+        ("layernorm", norm + [f"b={p('ex_norm_b.npy')}"], "y", "ex_layernorm_interp", 1e-4),
+        ("rmsnorm", norm, "y", "ex_rmsnorm_interp", 1e-4),
+        ("matmul", mm, "c", "ex_matmul_interp", 2e-3),
+        ("matmul_pipelined", mm, "c", "ex_matmul_interp", 2e-3),
+        ("attention", att, "o", "ex_attention_interp", 5e-3),
+        ("attention_causal", att, "o", "ex_attention_causal_interp", 5e-3),
+    ]
+    for name, args, out, ref, tol in cases:
+        tile_run(name, args, [(out, p(f"gpu_ex_{name}.npy"))])
+        got, want = np.load(p(f"gpu_ex_{name}.npy")).astype(np.float64), np.load(p(f"{ref}.npy")).astype(np.float64)
+        err = float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
+        if not (np.isfinite(got).all() and err <= tol):
+            failures.append(f"{name}: max difference {err:.2e} (relative to the largest value) > {tol:.0e}")
+        rows.append((name, f"{out}: {want.dtype}{list(want.shape)}", f"max diff vs interpreter {err:.1e}", "", "", "", ""))
+    try:
+        import torch
+    except Exception:
+        return
+    scratch = os.environ.get("TMPDIR", "/tmp")
+    rng = np.random.default_rng(3)
+    def torch_ms(fn, reps=50):
+        for _ in range(5):
+            fn()
+        torch.cuda.synchronize()
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        ts = []
+        for _ in range(reps):
+            s.record(); fn(); e.record(); e.synchronize(); ts.append(s.elapsed_time(e))
+        return float(np.median(ts))
+    A = rng.uniform(-1, 1, (1024, 1024)).astype(np.float16); B = rng.uniform(-1, 1, (1024, 1024)).astype(np.float16)
+    np.save(f"{scratch}/mm_a.npy", A); np.save(f"{scratch}/mm_b.npy", B)
+    for name in ("matmul", "matmul_pipelined"):
+        ms = median_ms(tile_run(name, [f"a={scratch}/mm_a.npy", f"b={scratch}/mm_b.npy"], [("c", f"{scratch}/mm_c.npy")], time_reps=20))
+        c = np.load(f"{scratch}/mm_c.npy").astype(np.float64)
+        ref = A.astype(np.float64) @ B.astype(np.float64)
+        err = float(np.max(np.abs(c - ref)) / np.max(np.abs(ref)))
+        ta, tb = torch.from_numpy(A).cuda(), torch.from_numpy(B).cuda()
+        peer = torch_ms(lambda: ta @ tb)
+        rows.append((name, "1024^3 f16", f"max diff vs f64 {err:.1e}", "", f"{ms:.3f}", f"{peer:.4f}", f"{2 * 1024**3 / (ms * 1e-3) / 1e12:.2f} TFLOP/s"))
+        if err > 5e-3:
+            failures.append(f"{name} 1024^3: max difference {err:.2e} vs f64")
+    X = rng.uniform(-8, 8, (4096, 1024)).astype(np.float32)
+    np.save(f"{scratch}/sm_x.npy", X)
+    ms = median_ms(tile_run("softmax", [f"x={scratch}/sm_x.npy"], [("y", f"{scratch}/sm_y.npy")], time_reps=50))
+    tx = torch.from_numpy(X).cuda()
+    peer = torch_ms(lambda: torch.softmax(tx, dim=1))
+    rows.append(("softmax", "4096x1024 f32", "", "", f"{ms:.4f}", f"{peer:.4f}", f"{2 * X.nbytes / (ms * 1e-3) / 1e9:.0f} GB/s"))
+
+
 def tilec_cuda():
     """`tilec run --device cuda` and `--device auto` (the compiler itself on the GPU machine)."""
     exe = f"{HERE}/tilec"
@@ -129,6 +187,7 @@ def tilec_cuda():
 vector_add()
 interp_match()
 interp_close()
+examples()
 tilec_cuda()
 print()
 print("| kernel | size | check | rel. error | tilec ms | torch ms | tilec GB/s |")

@@ -54,8 +54,8 @@ fn source_errors() {
 
 #[test]
 fn backend_limitation_points_at_the_source() {
-    let text = fails(&["build", "tests/bad/gpu_broadcast.tile", "--target", "sm_90", "--emit", "ptx"], "\0");
-    insta::assert_snapshot!("backend__gpu_broadcast", text);
+    let text = fails(&["build", "tests/bad/gpu_unsupported.tile", "--target", "sm_90", "--emit", "ptx"], "\0");
+    insta::assert_snapshot!("backend__gpu_unsupported", text);
 }
 
 #[test]

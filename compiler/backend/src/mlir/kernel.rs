@@ -49,6 +49,8 @@ pub(super) struct Emitter<'c, 'k> {
     pub kernel: &'k Kernel,
     pub loc: Location<'c>,
     pub target: Target,
+    /// Bytes of shared memory the thread exchanges need (exchange.rs).
+    pub scratch: std::cell::RefCell<u64>,
 }
 
 pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
@@ -57,8 +59,20 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
     module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
     let gpu_block = Block::new(&[]);
     for kernel in &program.kernels {
-        let func = Emitter { ctx, kernel, loc, target }.func(target)?;
+        let emitter = Emitter { ctx, kernel, loc, target, scratch: Default::default() };
+        let func = emitter.func(target)?;
         gpu_block.append_operation(func);
+        let bytes = *emitter.scratch.borrow();
+        if bytes > 0 {
+            gpu_block.append_operation(shared_global(ctx, loc, &emitter.scratch_name(), bytes));
+        }
+        let user: u64 = kernel.shared.iter().map(|b| b.nbytes() as u64).sum();
+        if bytes + user > 48 * 1024 {
+            return Err(CodegenError::unsupported(kernel.span, format!("kernel `{}` needs {} bytes of static shared memory ({user} for its buffers, {bytes} for exchanges between threads), more than the 48 KiB the GPU backend can use yet", kernel.name, bytes + user)));
+        }
+        for (i, b) in kernel.shared.iter().enumerate() {
+            gpu_block.append_operation(shared_global(ctx, loc, &emitter.smem_name(i), b.nbytes() as u64));
+        }
     }
     gpu_block.append_operation(OperationBuilder::new("gpu.module_end", loc).build().expect("valid operation"));
     let region = Region::new();
@@ -70,6 +84,22 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
         .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))?;
     module.body().append_operation(gpu_module);
     Ok(module)
+}
+
+/// An uninitialised buffer of `bytes` bytes in shared memory (address space 3), 16-byte aligned.
+pub(super) fn shared_global<'c>(ctx: &'c Context, loc: Location<'c>, name: &str, bytes: u64) -> melior::ir::Operation<'c> {
+    let ty = Type::parse(ctx, &format!("!llvm.array<{bytes} x i8>")).expect("valid type");
+    OperationBuilder::new("llvm.mlir.global", loc)
+        .add_attributes(&[
+            (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, name).into()),
+            (Identifier::new(ctx, "global_type"), TypeAttribute::new(ty).into()),
+            (Identifier::new(ctx, "linkage"), Attribute::parse(ctx, "#llvm.linkage<internal>").expect("valid attribute")),
+            (Identifier::new(ctx, "addr_space"), Attribute::parse(ctx, "3 : i32").expect("valid attribute")),
+            (Identifier::new(ctx, "alignment"), Attribute::parse(ctx, "16 : i64").expect("valid attribute")),
+        ])
+        .add_regions([Region::new()])
+        .build()
+        .expect("valid operation")
 }
 
 impl<'c> Emitter<'c, '_> {
@@ -194,6 +224,46 @@ impl<'c> Emitter<'c, '_> {
                 let dt = self.dtype(*a);
                 s.get(*a).iter().zip(s.get(*b)).zip(s.get(*c)).map(|((a, b), c)| ops.fma(dt, *a, *b, *c)).collect()
             }
+            Op::Broadcast(a) => {
+                let (from, to) = (k.ty(*a).shape().to_vec(), k.ty(inst.results[0]).shape().to_vec());
+                let lead = to.len() - from.len();
+                self.gather(s, *a, &to, threads, span, |o, c| (0..from.len()).map(|i| if from[i] == 1 { o.i64(0) } else { c[i + lead] }).collect())?
+            }
+            Op::Permute { value, perm } => {
+                let to = k.ty(inst.results[0]).shape().to_vec();
+                self.gather(s, *value, &to, threads, span, |_, c| {
+                    let mut src = c.to_vec();
+                    for (i, &p) in perm.iter().enumerate() {
+                        src[p] = c[i];
+                    }
+                    src
+                })?
+            }
+            // The same elements in the same row-major order: every thread keeps its slots.
+            Op::Reshape(a) => s.get(*a).to_vec(),
+            Op::Repeat { value, .. } => {
+                let (from, to) = (k.ty(*value).shape().to_vec(), k.ty(inst.results[0]).shape().to_vec());
+                self.gather(s, *value, &to, threads, span, |o, c| c.iter().zip(&from).map(|(x, &f)| { let fe = o.i64(f as i64); o.rem_s(*x, fe) }).collect())?
+            }
+            Op::Reduce { op, value, dim } => self.reduce(s, *op, *value, *dim, inst.results[0], threads, span)?,
+            Op::Cumsum { value, dim } => self.cumsum(s, *value, *dim, threads, span)?,
+            Op::Dot { a, b, acc } => self.dot(s, *a, *b, *acc, threads, span)?,
+            Op::LoadShared(view) => self.load_shared(s, view, inst.results[0], threads, span)?,
+            Op::StoreShared { view, value } => {
+                self.store_shared(s, view, *value, threads, span)?;
+                return Ok(());
+            }
+            Op::CopyAsync { view, tensor, offsets, shape } => {
+                let loaded = self.load_tile(s, *tensor, offsets, shape, threads, span)?;
+                self.copy_to_shared(s, view, loaded, shape, threads, span)?;
+                return Ok(());
+            }
+            Op::CommitGroup | Op::WaitGroup(_) => return Ok(()),
+            Op::Barrier => {
+                self.barrier(s.block);
+                return Ok(());
+            }
+            Op::If { cond, then, els } => return self.if_else(s, inst, *cond, then, els, threads),
             Op::Where(c, x, y) => s.get(*c).iter().zip(s.get(*x)).zip(s.get(*y)).map(|((c, x), y)| ops.select(*c, *x, *y)).collect(),
             // Element e = k * T + tid of `arange(start, ...)` is start + e.
             Op::Arange { start } => {
@@ -202,9 +272,6 @@ impl<'c> Emitter<'c, '_> {
                     let base = ops.i64(start + k * threads as i64);
                     ops.add(base, s.tid)
                 }).collect()
-            }
-            Op::Broadcast(_) => {
-                return Err(CodegenError::unsupported(span, "broadcasting a tile along a dimension needs data exchange between threads, which the GPU backend does not do yet"))
             }
             Op::Load { tensor, offsets } => self.load(s, *tensor, offsets, inst.results[0], threads, span)?,
             Op::Store { tensor, offsets, value, mask } => {
@@ -217,6 +284,40 @@ impl<'c> Emitter<'c, '_> {
             other => return Err(CodegenError::unsupported(span, format!("the GPU backend does not lower `{}` yet", other.name()))),
         };
         s.env.insert(inst.results[0], out);
+        Ok(())
+    }
+
+    /// `if` on a scalar bool: `scf.if` whose branches yield the slots of the carried values.
+    fn if_else<'a>(&self, s: &mut Scope<'c, 'a>, inst: &Inst, cond: ValueId, then: &tilec_core::tir::Block, els: &tilec_core::tir::Block, threads: u32) -> Result<(), CodegenError> {
+        let mut result_types = Vec::new();
+        for r in &inst.results {
+            let ty = mlir_type(self.ctx, self.kernel.ty(*r).dtype(), inst.span)?;
+            let n = Distribution::new(self.kernel.ty(*r).shape(), threads).slots() as usize;
+            result_types.extend(std::iter::repeat(ty).take(n));
+        }
+        let mut regions = Vec::new();
+        for branch in [then, els] {
+            let block = Block::new(&[]);
+            {
+                let mut inner = s.nested(&block);
+                self.insts(&mut inner, &branch.insts, threads)?;
+                let yields: Vec<Value> = branch.yields.iter().flat_map(|y| inner.get(*y).to_vec()).collect();
+                block.append_operation(scf::r#yield(&yields, self.loc));
+            }
+            let region = Region::new();
+            region.append_block(block);
+            regions.push(region);
+        }
+        let els_region = regions.pop().expect("two regions");
+        let then_region = regions.pop().expect("two regions");
+        let op = s.block.append_operation(scf::r#if(s.get(cond)[0], &result_types, then_region, els_region, self.loc));
+        let mut next = 0;
+        for r in &inst.results {
+            let n = Distribution::new(self.kernel.ty(*r).shape(), threads).slots() as usize;
+            let vals: Vec<Value> = (next..next + n).map(|i| op.result(i).expect("if result").into()).collect();
+            next += n;
+            s.env.insert(*r, vals);
+        }
         Ok(())
     }
 

@@ -112,7 +112,20 @@ impl<'c> Emitter<'c, '_> {
         span: Span,
     ) -> Result<Vec<Value<'c, 'a>>, CodegenError> {
         let shape = self.kernel.ty(result).shape().to_vec();
-        let (dtype, accesses) = self.accesses(s, tensor, offsets, &shape, threads, span)?;
+        self.load_tile(s, tensor, offsets, &shape, threads, span)
+    }
+
+    /// The slots of a bounds-masked tile of `shape` read from tensor `tensor` at `offsets`.
+    pub(super) fn load_tile<'a>(
+        &self,
+        s: &Scope<'c, 'a>,
+        tensor: usize,
+        offsets: &[ValueId],
+        shape: &[u64],
+        threads: u32,
+        span: Span,
+    ) -> Result<Vec<Value<'c, 'a>>, CodegenError> {
+        let (dtype, accesses) = self.accesses(s, tensor, offsets, shape, threads, span)?;
         let elem = mlir_type(self.ctx, dtype, span)?;
         let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
         let zero = ops.zero(dtype, span)?;

@@ -9,8 +9,10 @@
 
 mod arith;
 mod distribute;
+mod exchange;
 mod kernel;
 mod memory;
+mod smem;
 
 use crate::error::CodegenError;
 use crate::target::{Target, Vendor};
