@@ -85,6 +85,31 @@ PY
 "$tilec" run examples/attention.tile --device cpu q="$o/ex_att_q.npy" k="$o/ex_att_k.npy" v="$o/ex_att_v.npy" scale=0.125 --out o="$o/ex_attention_interp.npy"
 "$tilec" run examples/attention.tile -D CAUSAL=true --device cpu q="$o/ex_att_q.npy" k="$o/ex_att_k.npy" v="$o/ex_att_v.npy" scale=0.125 --out o="$o/ex_attention_causal_interp.npy"
 
+# Packed low-bit tensors: widen for several element types, and the A16Wx matmul.
+PYTHONPATH=tools/py python3 - "$out" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(21)
+np.save(f"{out}/lb_values.npy", rng.uniform(-40, 40, 1001))
+np.save(f"{out}/lb_a.npy", rng.uniform(-1, 1, (19, 96)).astype(np.float16))
+for t, lo, hi in (("u4", 0, 16), ("f6e3m2", -28, 28), ("i3", -4, 4)):
+    np.save(f"{out}/lb_w_{t}.npy", rng.uniform(lo, hi, (96, 70)))
+for g in (16, 32, 64):
+    np.save(f"{out}/lb_s_{g}.npy", rng.uniform(0.01, 0.2, ((96 + g - 1) // g, 70)).astype(np.float16))
+PY
+for t in u3 i3 f6e3m2 f4e2m1 e8m0 f8e4m3 f8e5m2 bool; do
+  "$tilec" pack --dtype "$t" "$o/lb_values.npy" "$o/lb_packed_$t.npy" 2>/dev/null
+  "$tilec" build tests/kernels/widen.tile -D T="$t" -o "$out/widen_$t.ptx"
+  "$tilec" run tests/kernels/widen.tile -D T="$t" --device cpu w="$o/lb_packed_$t.npy" N=1001 --out out="$o/widen_${t}_interp.npy"
+done
+for v in "u4 8 32" "u4 8 16" "f6e3m2 0 32" "i3 0 64"; do
+  set -- $v
+  "$tilec" pack --dtype "$1" "$o/lb_w_$1.npy" "$o/lb_wp_$1.npy" 2>/dev/null
+  "$tilec" build examples/matmul_a16wx.tile -D WT="$1" -D ZERO="$2" -D G="$3" -o "$out/a16w_$1_$3.ptx"
+  "$tilec" run examples/matmul_a16wx.tile -D WT="$1" -D ZERO="$2" -D G="$3" --device cpu a="$o/lb_a.npy" w="$o/lb_wp_$1.npy" s="$o/lb_s_$3.npy" \
+    --out c="$o/a16w_$1_$3_interp.npy"
+done
+
 # The whole compiler, compressed, to run `tilec run --device cuda` itself where the GPU is.
 if [ "${WITH_TILEC:-1}" = 1 ]; then
   strip -o "$out/tilec" "$CARGO_TARGET_DIR/release/tilec" && xz -T2 -3 -f "$out/tilec"

@@ -167,6 +167,25 @@ def examples():
     rows.append(("softmax", "4096x1024 f32", "", "", f"{ms:.4f}", f"{peer:.4f}", f"{2 * X.nbytes / (ms * 1e-3) / 1e9:.0f} GB/s"))
 
 
+def low_bit():
+    """Packed low-bit tensors on the GPU: widen (bit-exact) and the A16Wx matmul (tolerance)."""
+    p = lambda f: f"{HERE}/{f}"
+    for t in ("u3", "i3", "f6e3m2", "f4e2m1", "e8m0", "f8e4m3", "f8e5m2", "bool"):
+        tile_run(f"widen_{t}", [f"w={p(f'lb_packed_{t}.npy')}", "N=1001"], [("out", p(f"gpu_widen_{t}.npy"))])
+        got, want = np.load(p(f"gpu_widen_{t}.npy")), np.load(p(f"widen_{t}_interp.npy"))
+        same = np.array_equal(got.view(np.uint8), want.view(np.uint8))
+        if not same:
+            failures.append(f"widen {t}: differs from the interpreter")
+        rows.append((f"widen {t}", "packed [1001] -> f32", "bit-exact vs interpreter" if same else "DIFFERS", "", "", "", ""))
+    for t, g in (("u4", 32), ("u4", 16), ("f6e3m2", 32), ("i3", 64)):
+        tile_run(f"a16w_{t}_{g}", [f"a={p('lb_a.npy')}", f"w={p(f'lb_wp_{t}.npy')}", f"s={p(f'lb_s_{g}.npy')}"], [("c", p(f"gpu_a16w_{t}_{g}.npy"))])
+        got, want = np.load(p(f"gpu_a16w_{t}_{g}.npy")).astype(np.float64), np.load(p(f"a16w_{t}_{g}_interp.npy")).astype(np.float64)
+        err = float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-30))
+        if not (np.isfinite(got).all() and err <= 2e-3):
+            failures.append(f"matmul_a16wx {t} G={g}: max difference {err:.2e}")
+        rows.append((f"matmul_a16wx {t} G={g}", "19 x 70 x 96", f"max diff vs interpreter {err:.1e}", "", "", "", ""))
+
+
 def tilec_cuda():
     """`tilec run --device cuda` and `--device auto` (the compiler itself on the GPU machine)."""
     exe = f"{HERE}/tilec"
@@ -188,6 +207,7 @@ vector_add()
 interp_match()
 interp_close()
 examples()
+low_bit()
 tilec_cuda()
 print()
 print("| kernel | size | check | rel. error | tilec ms | torch ms | tilec GB/s |")

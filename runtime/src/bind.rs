@@ -137,7 +137,7 @@ impl Manifest {
                     arrays.insert(p.name.clone(), a);
                 }
                 (ParamKind::Tensor, Some(Binding::Npy(n))) => {
-                    if crate::host::natural_npy_descr(p.dtype).is_some() {
+                    if crate::host::natural_npy_descr(p.dtype).is_some() && !crate::host::packed_bool(p.dtype, &n.descr) {
                         arrays.insert(p.name.clone(), HostArray::from_npy(n, p.dtype, &p.name, None)?);
                     } else {
                         packed.push((p.name.clone(), n));

@@ -46,6 +46,11 @@ pub fn natural_npy_descr(dtype: DType) -> Option<&'static str> {
     })
 }
 
+/// Whether a file of numpy type `descr` holds `expected` = bool packed one bit per element (uint8).
+pub fn packed_bool(expected: DType, descr: &str) -> bool {
+    expected == DType::Bool && descr == "|u1"
+}
+
 /// A human name for a numpy type string, used in error messages ("float64", "uint8", ...).
 pub fn npy_descr_name(descr: &str) -> String {
     let name = match descr.trim_start_matches(['<', '>', '|', '=']) {
@@ -157,7 +162,8 @@ impl HostArray {
             let data = if expected == DType::Bool { pack_bools(&npy.data) } else { npy.data };
             return Ok(HostArray { dtype: expected, shape: npy.shape, data });
         }
-        if natural.is_some() {
+        // bool also travels packed, one bit per element, like every sub-byte type (docs/dtypes.md).
+        if natural.is_some() && !packed_bool(expected, &npy.descr) {
             return Err(mismatch(&npy_descr_name(&npy.descr)));
         }
         // A packed type: the file must be the raw bytes as uint8.

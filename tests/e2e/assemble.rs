@@ -15,7 +15,7 @@ fn program(file: &std::path::Path) -> tilec::tir::Program {
 /// The kernels the GPU backend must lower.
 fn gpu_kernels() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = crate::kernel_files().into_iter().filter(|f| f.starts_with(root().join("tests/kernels"))).collect();
-    for example in ["vector_add", "softmax", "layernorm", "matmul", "attention"] {
+    for example in ["vector_add", "softmax", "layernorm", "matmul", "matmul_a16wx", "attention"] {
         files.push(root().join(format!("examples/{example}.tile")));
     }
     files

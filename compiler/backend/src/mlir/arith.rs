@@ -13,17 +13,36 @@ use tilec_core::syntax::Span;
 use tilec_core::tir::{BinaryOp, CmpOp, Literal, UnaryOp};
 use tilec_dtype::DType;
 
-/// The MLIR type of a value of `dt` in registers.
+/// The MLIR type of a value of `dt` in registers. Integers narrower than a byte are carried in an i8
+/// holding their (sign- or zero-extended) value, small floats and e8m0 in an f32 holding their exact
+/// value: loads and casts of them are exact; arithmetic on them is refused (see [`is_carried`]).
 pub fn mlir_type<'c>(ctx: &'c Context, dt: DType, span: Span) -> Result<Type<'c>, CodegenError> {
+    let _ = span;
     Ok(match dt {
         DType::Bool => IntegerType::new(ctx, 1).into(),
         DType::Int { bits: bits @ (8 | 16 | 32 | 64), .. } => IntegerType::new(ctx, bits as u32).into(),
+        DType::Int { .. } => IntegerType::new(ctx, 8).into(),
+        DType::SmallFloat { .. } | DType::E8M0 => Type::float32(ctx),
         DType::F16 => Type::float16(ctx),
         DType::BF16 => Type::bfloat16(ctx),
         DType::F32 => Type::float32(ctx),
         DType::F64 => Type::float64(ctx),
-        other => return Err(CodegenError::unsupported(span, format!("the GPU backend does not handle `{other}` values yet"))),
+        DType::TF32 => Type::float32(ctx),
     })
+}
+
+/// Whether values of `dt` live in a wider register type than their own (see [`mlir_type`]).
+pub fn is_carried(dt: DType) -> bool {
+    matches!(dt, DType::SmallFloat { .. } | DType::E8M0) || matches!(dt, DType::Int { bits, .. } if bits < 8)
+}
+
+/// The register type a carried value behaves as in conversions: its carrier's.
+pub fn carrier(dt: DType) -> DType {
+    match dt {
+        DType::SmallFloat { .. } | DType::E8M0 => DType::F32,
+        DType::Int { bits, signed } if bits < 8 => DType::Int { bits: 8, signed },
+        other => other,
+    }
 }
 
 /// Emits operations into one block.
@@ -279,6 +298,14 @@ impl<'c, 'a> Ops<'c, 'a> {
     /// Converts `a` from `from` to `to`: floats round to nearest even; float → integer truncates and
     /// saturates (NaN → 0); integer narrowing saturates; → bool tests for non-zero.
     pub fn cast(&self, from: DType, to: DType, a: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        if is_carried(to) {
+            return Err(CodegenError::unsupported(span, format!("the GPU backend cannot convert values to `{to}` yet")));
+        }
+        // A carried value is exactly representable in its carrier: convert from that.
+        let from = carrier(from);
+        if from == to {
+            return Ok(a);
+        }
         let ty = mlir_type(self.ctx, to, span)?;
         let l = self.loc;
         if to.is_bool() {

@@ -51,6 +51,8 @@ pub(super) struct Emitter<'c, 'k> {
     pub target: Target,
     /// Bytes of shared memory the thread exchanges need (exchange.rs).
     pub scratch: std::cell::RefCell<u64>,
+    /// Small-float types whose decode tables the kernel reads (memory.rs).
+    pub tables: std::cell::RefCell<std::collections::BTreeSet<DType>>,
 }
 
 pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
@@ -59,7 +61,7 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
     module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
     let gpu_block = Block::new(&[]);
     for kernel in &program.kernels {
-        let emitter = Emitter { ctx, kernel, loc, target, scratch: Default::default() };
+        let emitter = Emitter { ctx, kernel, loc, target, scratch: Default::default(), tables: Default::default() };
         let func = emitter.func(target)?;
         gpu_block.append_operation(func);
         let bytes = *emitter.scratch.borrow();
@@ -72,6 +74,9 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
         }
         for (i, b) in kernel.shared.iter().enumerate() {
             gpu_block.append_operation(shared_global(ctx, loc, &emitter.smem_name(i), b.nbytes() as u64));
+        }
+        for dt in emitter.tables.borrow().iter() {
+            gpu_block.append_operation(super::memory::decode_table_global(ctx, loc, &emitter.table_name(*dt), *dt)?);
         }
     }
     gpu_block.append_operation(OperationBuilder::new("gpu.module_end", loc).build().expect("valid operation"));
@@ -168,6 +173,21 @@ impl<'c> Emitter<'c, '_> {
         let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
         let span = inst.span;
         let slots_of = |v: ValueId| Distribution::new(k.ty(v).shape(), threads).slots() as usize;
+        // Values of packed types are exact in their carrier registers; arithmetic on them is not.
+        let computes_on = match &inst.op {
+            Op::Unary(_, a) | Op::Math(_, a) => vec![*a],
+            Op::Binary(_, a, b) | Op::Compare(_, a, b) => vec![*a, *b],
+            Op::Fma(a, b, c) => vec![*a, *b, *c],
+            Op::Dot { a, b, .. } => vec![*a, *b],
+            Op::Reduce { value, .. } | Op::Cumsum { value, .. } => vec![*value],
+            _ => vec![],
+        };
+        if let Some(v) = computes_on.iter().find(|v| super::arith::is_carried(k.ty(**v).dtype())) {
+            return Err(CodegenError::unsupported(
+                span,
+                format!("the GPU backend computes on `{}` values only after a cast to a wider type (loads, casts and moves of them are supported)", k.ty(*v).dtype()),
+            ));
+        }
         let out: Vec<Value<'c, 'a>> = match &inst.op {
             Op::Const(lit) => vec![ops.literal(self.dtype(inst.results[0]), *lit, span)?],
             Op::BlockIndex(axis) => {
