@@ -27,7 +27,7 @@ PY
 
 # The test kernels (loops, casts, integer semantics): PTX, inputs, and the interpreter's outputs, which
 # the GPU must reproduce bit for bit.
-for k in fold_columns axpy_f16 int_ops widen masked strided math; do
+for k in fold_columns axpy_f16 int_ops widen masked strided math loops; do
   "$tilec" build "tests/kernels/$k.tile" --target sm_90 --emit ptx -o "$out/$k.ptx"
 done
 PYTHONPATH=tools/py python3 - "$out" <<'PY'
@@ -46,6 +46,8 @@ np.save(f"{out}/widen_w.npy", rng.integers(0, 256, 1000).astype(np.uint8))
 np.save(f"{out}/masked_x.npy", rng.standard_normal(300).astype(np.float32))
 np.save(f"{out}/strided_a.npy", rng.standard_normal((37, 64)).astype(np.float32))
 np.save(f"{out}/math_x.npy", rng.uniform(-4, 4, 1000).astype(np.float32))
+np.save(f"{out}/loops_x.npy", rng.standard_normal(1000).astype(np.float32))
+np.save(f"{out}/loops_seed.npy", rng.integers(1, 1000, 16).astype(np.int64))
 PY
 o="$out"
 "$tilec" run tests/kernels/fold_columns.tile --device cpu x="$o/fold_columns_x.npy" --out y="$o/fold_columns_interp_y.npy"
@@ -56,6 +58,9 @@ o="$out"
 "$tilec" run tests/kernels/masked.tile --device cpu x="$o/masked_x.npy" --out y="$o/masked_interp_y.npy" --out z="$o/masked_interp_z.npy"
 "$tilec" run tests/kernels/strided.tile --device cpu a="$o/strided_a.npy" M=37 N=45 LDA=64 LDB=40 --out b="$o/strided_interp_b.npy"
 "$tilec" run tests/kernels/math.tile --device cpu x="$o/math_x.npy" --out y="$o/math_interp_y.npy" --out h="$o/math_interp_h.npy"
+"$tilec" run tests/kernels/loops.tile --device cpu seed="$o/loops_seed.npy" x="$o/loops_x.npy" --out y="$o/loops_interp_y.npy"
+"$tilec" build tests/lang/threads.tile -o "$out/owners.ptx"
+"$tilec" run tests/lang/threads.tile --device cpu --out ids="$o/owners_interp_ids.npy" --out n="$o/owners_interp_n.npy"
 
 # The examples: PTX (some in two variants), ragged inputs, and the interpreter's outputs.
 "$tilec" build examples/softmax.tile -o "$out/softmax.ptx"

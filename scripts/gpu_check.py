@@ -84,6 +84,8 @@ def interp_match():
         ("widen", [f"w={p('widen_w.npy')}"], ["out"]),
         ("masked", [f"x={p('masked_x.npy')}"], ["y", "z"]),
         ("strided", [f"a={p('strided_a.npy')}", "M=37", "N=45", "LDA=64", "LDB=40"], ["b"]),
+        ("loops", [f"seed={p('loops_seed.npy')}", f"x={p('loops_x.npy')}"], ["y"]),
+        ("owners", [], ["ids", "n"]),
     ]
     for kernel, args, outs in cases:
         tile_run(kernel, args, [(o, p(f"gpu_{kernel}_{o}.npy")) for o in outs])

@@ -171,3 +171,14 @@ fn strided_tensors_read_and_write_views_of_larger_buffers() {
         }
     }
 }
+
+#[test]
+fn inputs_read_only_inside_control_flow_or_copies_are_required() {
+    // `b` is read only through copy_async in the pipelined matmul; leaving it out must be an error,
+    // not a run on poisoned memory.
+    let k = kernel("examples/matmul.tile", &[("PIPELINED", "true")]);
+    let a = array(DType::F16, &[4, 4], &[0u16; 16], |x| x.to_le_bytes().to_vec());
+    let n = Binding::Scalar(tilec::runtime::args::ScalarValue::Int(4));
+    let err = run(&k, vec![("a".into(), a), ("N".into(), n)], RunDevice::Cpu).expect_err("b is missing");
+    assert!(err.to_string().contains("reads `b`"), "{err}");
+}

@@ -49,6 +49,8 @@ pub(super) struct Emitter<'c, 'k> {
     pub kernel: &'k Kernel,
     pub loc: Location<'c>,
     pub target: Target,
+    /// Constant i64 tables the kernel reads (name, values): `thread_ids`.
+    pub tables_i64: std::cell::RefCell<Vec<(String, Vec<i64>)>>,
     /// Bytes of shared memory the thread exchanges need (exchange.rs).
     pub scratch: std::cell::RefCell<u64>,
     /// Small-float types whose decode tables the kernel reads (memory.rs).
@@ -61,7 +63,7 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
     module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
     let gpu_block = Block::new(&[]);
     for kernel in &program.kernels {
-        let emitter = Emitter { ctx, kernel, loc, target, scratch: Default::default(), tables: Default::default() };
+        let emitter = Emitter { ctx, kernel, loc, target, scratch: Default::default(), tables: Default::default(), tables_i64: Default::default() };
         let func = emitter.func(target)?;
         gpu_block.append_operation(func);
         let bytes = *emitter.scratch.borrow();
@@ -74,6 +76,9 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
         }
         for (i, b) in kernel.shared.iter().enumerate() {
             gpu_block.append_operation(shared_global(ctx, loc, &emitter.smem_name(i), b.nbytes() as u64));
+        }
+        for (name, values) in emitter.tables_i64.borrow().iter() {
+            gpu_block.append_operation(i64_table_global(ctx, loc, name, values)?);
         }
         for dt in emitter.tables.borrow().iter() {
             gpu_block.append_operation(super::memory::decode_table_global(ctx, loc, &emitter.table_name(*dt), *dt)?);
@@ -89,6 +94,42 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
         .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))?;
     module.body().append_operation(gpu_module);
     Ok(module)
+}
+
+/// The thread holding each element (row-major) of a tile of `shape` under layout `l`.
+fn owners(l: &tilec_core::tir::LayoutConst, shape: &[u64]) -> Result<Vec<i64>, String> {
+    let n: u64 = shape.iter().product();
+    let mut out = Vec::with_capacity(n as usize);
+    let mut coord = vec![0i64; shape.len()];
+    for i in 0..n {
+        let mut rem = i;
+        for d in (0..shape.len()).rev() {
+            coord[d] = (rem % shape[d]) as i64;
+            rem /= shape[d];
+        }
+        out.push(l.tv.holders(&coord).map_err(|e| e.to_string())?.first().map_or(-1, |h| h.0));
+    }
+    Ok(out)
+}
+
+/// A constant array of i64 in global memory.
+fn i64_table_global<'c>(ctx: &'c Context, loc: Location<'c>, name: &str, values: &[i64]) -> Result<melior::ir::Operation<'c>, CodegenError> {
+    let text: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+    let value = Attribute::parse(ctx, &format!("dense<[{}]> : tensor<{}xi64>", text.join(", "), values.len()))
+        .ok_or_else(|| CodegenError::internal("MLIR construction", "a constant table does not parse"))?;
+    let ty = Type::parse(ctx, &format!("!llvm.array<{} x i64>", values.len())).expect("valid type");
+    OperationBuilder::new("llvm.mlir.global", loc)
+        .add_attributes(&[
+            (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, name).into()),
+            (Identifier::new(ctx, "global_type"), TypeAttribute::new(ty).into()),
+            (Identifier::new(ctx, "linkage"), Attribute::parse(ctx, "#llvm.linkage<internal>").expect("valid attribute")),
+            (Identifier::new(ctx, "addr_space"), Attribute::parse(ctx, "1 : i32").expect("valid attribute")),
+            (Identifier::new(ctx, "constant"), Attribute::unit(ctx)),
+            (Identifier::new(ctx, "value"), value),
+        ])
+        .add_regions([Region::new()])
+        .build()
+        .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))
 }
 
 /// An uninitialised buffer of `bytes` bytes in shared memory (address space 3), 16-byte aligned.
@@ -284,6 +325,21 @@ impl<'c> Emitter<'c, '_> {
                 return Ok(());
             }
             Op::If { cond, then, els } => return self.if_else(s, inst, *cond, then, els, threads),
+            Op::While { inits, cond, body } => return self.while_loop(s, inst, inits, cond, body, threads),
+            // The language's thread count: 32 per warp on every target.
+            Op::Threads => vec![ops.i64((k.warps * 32) as i64)],
+            // Which thread holds each element under the layout: a constant of the layout alone.
+            Op::ThreadIds(l) => {
+                let shape = k.ty(inst.results[0]).shape().to_vec();
+                let owners = owners(l, &shape).map_err(|e| CodegenError::internal("thread_ids", e))?;
+                let name = self.const_table(owners);
+                let dist = Distribution::new(&shape, threads);
+                (0..dist.slots()).map(|slot| {
+                    let e = self.slot_index(s, slot, threads);
+                    let at = self.linear(&ops, &self.coords(&ops, e, &shape), &shape);
+                    self.load_table(s.block, &name, at)
+                }).collect()
+            }
             Op::Where(c, x, y) => s.get(*c).iter().zip(s.get(*x)).zip(s.get(*y)).map(|((c, x), y)| ops.select(*c, *x, *y)).collect(),
             // Element e = k * T + tid of `arange(start, ...)` is start + e.
             Op::Arange { start } => {
@@ -305,6 +361,89 @@ impl<'c> Emitter<'c, '_> {
         };
         s.env.insert(inst.results[0], out);
         Ok(())
+    }
+
+    /// `while`: `scf.while` whose "before" region computes the condition from the carried slots and
+    /// forwards them, and whose "do" region runs the body and yields the next slots.
+    fn while_loop<'a>(&self, s: &mut Scope<'c, 'a>, inst: &Inst, inits: &[ValueId], cond: &tilec_core::tir::Block, body: &tilec_core::tir::Block, threads: u32) -> Result<(), CodegenError> {
+        let init_vals: Vec<Value<'c, 'a>> = inits.iter().flat_map(|v| s.get(*v).to_vec()).collect();
+        let types: Vec<Type> = init_vals.iter().map(|v| v.r#type()).collect();
+        let arg_types: Vec<(Type, Location)> = types.iter().map(|t| (*t, self.loc)).collect();
+        let slots = |v: ValueId| Distribution::new(self.kernel.ty(v).shape(), threads).slots() as usize;
+        let before = Block::new(&arg_types);
+        {
+            let mut inner = s.nested(&before);
+            self.bind_args(&mut inner, &before, &cond.args, threads);
+            self.insts(&mut inner, &cond.insts, threads)?;
+            let c = inner.get(cond.yields[0])[0];
+            let forwarded: Vec<Value> = (0..types.len()).map(|i| before.argument(i).expect("carried").into()).collect();
+            before.append_operation(OperationBuilder::new("scf.condition", self.loc).add_operands(&[c]).add_operands(&forwarded).build().expect("valid operation"));
+        }
+        let after = Block::new(&arg_types);
+        {
+            let mut inner = s.nested(&after);
+            self.bind_args(&mut inner, &after, &body.args, threads);
+            self.insts(&mut inner, &body.insts, threads)?;
+            let yields: Vec<Value> = body.yields.iter().flat_map(|y| inner.get(*y).to_vec()).collect();
+            after.append_operation(scf::r#yield(&yields, self.loc));
+        }
+        let (rb, ra) = (Region::new(), Region::new());
+        rb.append_block(before);
+        ra.append_block(after);
+        let op = s.block.append_operation(
+            OperationBuilder::new("scf.while", self.loc)
+                .add_operands(&init_vals)
+                .add_results(&types)
+                .add_regions([rb, ra])
+                .build()
+                .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))?,
+        );
+        let mut next = 0;
+        for r in &inst.results {
+            let n = slots(*r);
+            let vals: Vec<Value> = (next..next + n).map(|i| op.result(i).expect("while result").into()).collect();
+            next += n;
+            s.env.insert(*r, vals);
+        }
+        Ok(())
+    }
+
+    /// Binds tile IR block arguments to a block's arguments, slot by slot.
+    fn bind_args<'b>(&self, inner: &mut Scope<'c, 'b>, block: &'b Block<'c>, args: &[ValueId], threads: u32) {
+        let mut next = 0;
+        for a in args {
+            let n = Distribution::new(self.kernel.ty(*a).shape(), threads).slots() as usize;
+            let vals: Vec<Value> = (next..next + n).map(|i| block.argument(i).expect("carried").into()).collect();
+            next += n;
+            inner.env.insert(*a, vals);
+        }
+    }
+
+    /// Registers a constant i64 table and returns its symbol.
+    fn const_table(&self, values: Vec<i64>) -> String {
+        let mut tables = self.tables_i64.borrow_mut();
+        let name = format!("__tilec_table{}_{}", tables.len(), self.kernel.name);
+        tables.push((name.clone(), values));
+        name
+    }
+
+    /// Element `at` of constant table `name`.
+    fn load_table<'a>(&self, block: &'a Block<'c>, name: &str, at: Value<'c, 'a>) -> Value<'c, 'a> {
+        let ptr = Type::parse(self.ctx, "!llvm.ptr<1>").expect("valid type");
+        let base: Value = block
+            .append_operation(
+                OperationBuilder::new("llvm.mlir.addressof", self.loc)
+                    .add_attributes(&[(Identifier::new(self.ctx, "global_name"), melior::ir::attribute::FlatSymbolRefAttribute::new(self.ctx, name).into())])
+                    .add_results(&[ptr])
+                    .build()
+                    .expect("valid operation"),
+            )
+            .result(0)
+            .expect("one result")
+            .into();
+        let i64t: Type = IntegerType::new(self.ctx, 64).into();
+        let p: Value = block.append_operation(melior::dialect::llvm::get_element_ptr_dynamic(self.ctx, base, &[at], i64t, ptr, self.loc)).result(0).expect("one result").into();
+        block.append_operation(melior::dialect::llvm::load(self.ctx, p, i64t, self.loc, Default::default())).result(0).expect("one result").into()
     }
 
     /// `if` on a scalar bool: `scf.if` whose branches yield the slots of the carried values.

@@ -108,7 +108,7 @@ impl Checker<'_> {
                 }
             }
         }
-        for cp in f.consts.iter().skip(0) {
+        for cp in &f.consts {
             if self.scopes.lookup(&cp.name.name).is_some() {
                 continue;
             }

@@ -256,12 +256,15 @@ impl Kernel {
         }
     }
 
-    /// Whether the kernel reads tensor parameter `param` (a `load` from it anywhere in the body).
+    /// Whether the kernel reads tensor parameter `param`: a `load`, an `atomic_add` (read-modify-write)
+    /// or a `copy_async` from it anywhere, in any nested block.
     pub fn reads(&self, param: usize) -> bool {
         fn walk(b: &Block, param: usize) -> bool {
             b.insts.iter().any(|i| match &i.op {
-                Op::Load { tensor, .. } => *tensor == param,
+                Op::Load { tensor, .. } | Op::CopyAsync { tensor, .. } | Op::AtomicAdd { tensor, .. } => *tensor == param,
                 Op::For { body, .. } => walk(body, param),
+                Op::If { then, els, .. } => walk(then, param) || walk(els, param),
+                Op::While { cond, body, .. } => walk(cond, param) || walk(body, param),
                 _ => false,
             })
         }
