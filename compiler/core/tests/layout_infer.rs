@@ -485,3 +485,81 @@ fn random_elementwise_and_reduction_kernels() {
         assert!(ls.conversions().is_empty(), "{src}\n{}", ls.display(&k));
     }
 }
+
+#[test]
+fn control_flow_carries_layouts_and_converts_at_yields() {
+    // The loop carries `acc`, annotated at the top of the body; one branch of the `if` yields a
+    // value annotated otherwise, so that yield is converted to the carried layout. The other branch,
+    // the `break` and the loop's result keep the carried layout.
+    let src = "kernel k(x: global f32[M, N], y: global f32[M, N], n: i32) grid(1) warps(1) {
+    let acc = zeros<f32>[16, 16];
+    let i = 0;
+    while i < 10 {
+        i = i + 1;
+        let t = load(x[0.., 0..], [16, 16]);
+        if i > cast<i64>(n) {
+            break;
+        }
+        let a = layout(acc, \"spatial(8,4).local(2,4)\");
+        if i == 3 {
+            acc = layout(a + t * 2.0, \"column_spatial(4,8).local(4,2)\");
+        } else {
+            acc = cumsum(a + t, dim: 1);
+        }
+    }
+    store(y[0.., 0..], acc);
+}";
+    let k = compile(src);
+    let ls = infer(&k);
+    check_kernel(&k, &ls, "control");
+    insta::assert_snapshot!(ls.display(&k));
+    let uses: Vec<String> = ls.conversions().iter().map(|c| c.user.to_string()).collect();
+    // `t` and `a` into the annotated sum, and the annotated branch's yield back to the carried layout.
+    assert_eq!(uses, vec!["binary operand 0", "binary operand 0", "if yield 0"]);
+    let carried = show_of(&ls, ls.conversions()[2].to.clone());
+    assert_eq!(carried, "spatial(8,4).local(2,4)");
+    // Every carried value and the loop's result share that layout.
+    let store = insts(&k.body).into_iter().find(|i| matches!(i.op, Op::Store { .. })).unwrap();
+    let Op::Store { value, .. } = store.op else { unreachable!() };
+    assert_eq!(layout_infer::show(ls.of(value).unwrap()), "spatial(8,4).local(2,4)");
+}
+
+fn show_of(_: &Layouts, l: TvLayout) -> String {
+    layout_infer::show(&l)
+}
+
+#[test]
+fn views_regroup_slots_along_the_last_dimension() {
+    let k = compile(
+        "kernel k(x: global u8[M, N], y: global u4[M, N], z: global u32[M, N]) grid(1) warps(2) {
+    let b = load(x[0.., 0..], [16, 64]);
+    store(y[0.., 0..], view<u4>(b));
+    store(z[0.., 0..], view<u32>(b));
+}",
+    );
+    let ls = infer(&k);
+    check_kernel(&k, &ls, "views");
+    assert!(ls.conversions().is_empty(), "{}", ls.display(&k));
+    let all = insts(&k.body);
+    let b = all.iter().find(|i| matches!(i.op, Op::Load { .. })).unwrap().results[0];
+    for i in all.iter().filter(|i| matches!(i.op, Op::Bitcast(_))) {
+        let r = ls.of(i.results[0]).unwrap();
+        // Every thread holds the bits of the bytes it loaded.
+        let (lb, rbits) = (ls.of(b).unwrap(), k.ty(i.results[0]).dtype().bits() as i64);
+        for t in 0..lb.num_threads() {
+            for v in 0..r.num_values() {
+                let c = r.coords(t, v).unwrap();
+                let first_byte = c[1] * rbits / 8;
+                assert!(lb.holders(&[c[0], first_byte]).unwrap().iter().any(|h| h.0 == t));
+            }
+        }
+    }
+}
+
+#[test]
+fn kernels_without_warps_are_reported() {
+    let mut k = compile(&std::fs::read_to_string(repo().join("examples/vector_add.tile")).unwrap());
+    k.warps = 0;
+    let d = layout_infer::infer(&k).unwrap_err();
+    assert!(d.message.contains("no warps"), "{}", d.message);
+}

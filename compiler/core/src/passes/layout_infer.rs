@@ -77,12 +77,41 @@ pub enum Origin {
     Annotation,
 }
 
-/// The use that needed a conversion: operand `operand` of op `op` (`Op::name`); for loops and `if`
-/// the operand counts the carried values (`for`: 2 + i for initial value i, `yield` values i).
+/// The use that needed a conversion: the `operand`-th value of its `role` at op `op` (`Op::name`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct User {
     pub op: &'static str,
     pub operand: usize,
+    pub role: Role,
+}
+
+/// How a use relates to the op it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// An operand of the op itself, counted in the op's order (`dot`: a, b, acc; `where`: cond, a, b;
+    /// `store`: the mask is 1; `break`/`continue`: the carried values).
+    Operand,
+    /// The initial value of carried value `operand` of a loop.
+    Init,
+    /// The value a loop body (or the then-block of an `if`) yields for carried value / result `operand`.
+    Yield,
+    /// The value the else-block of an `if` yields for result `operand`.
+    ElseYield,
+    /// A loop's block argument or result against its carried value (never converted: the same registers).
+    Carried,
+}
+
+impl std::fmt::Display for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let role = match self.role {
+            Role::Operand => "operand",
+            Role::Init => "initial value",
+            Role::Yield => "yield",
+            Role::ElseYield => "else yield",
+            Role::Carried => "carried value",
+        };
+        write!(f, "{} {role} {}", self.op, self.operand)
+    }
 }
 
 /// Value `value` has layout `from` but the use at `at` needs it in layout `to`.
@@ -165,7 +194,7 @@ impl Layouts {
             writeln!(out, "  dot %{}: {:?}", d.result.0, d.kind).unwrap();
         }
         for c in &self.conversions {
-            writeln!(out, "  convert %{} for {} operand {}: {} -> {}", c.value.0, c.user.op, c.user.operand, show(&c.from), show(&c.to)).unwrap();
+            writeln!(out, "  convert %{} for {}: {} -> {}", c.value.0, c.user, show(&c.from), show(&c.to)).unwrap();
         }
         out
     }
@@ -182,6 +211,9 @@ pub fn show(l: &TvLayout) -> String {
 
 /// Infers register layouts for every tile value of `kernel` (semantics in the module docs).
 pub fn infer(kernel: &Kernel) -> Result<Layouts, Diagnostic> {
+    if kernel.warps == 0 {
+        return Err(Diagnostic::at(kernel.span, format!("kernel `{}` has no warps to lay tiles out over", kernel.name), "warps(0)"));
+    }
     let g = graph::build(kernel);
     solve::Solver::new(kernel, g).run()
 }

@@ -1,6 +1,7 @@
 //! The constraint graph of layout inference: one edge per use of a tile value, saying which layout
 //! the use needs in terms of another value's layout, plus what fixes the layout of each definition.
 
+use super::Role;
 use crate::syntax::Span;
 use crate::tir::{Block, Kernel, LayoutConst, Op, ValueId};
 use tilec_layout::atoms::Operand;
@@ -40,7 +41,7 @@ impl Xf {
             Xf::Permute(p) => {
                 let mut inv = vec![0; p.len()];
                 for (i, &d) in p.iter().enumerate() {
-                    inv[d] = i;
+                    *inv.get_mut(d)? = i;
                 }
                 l.permute(&inv).ok()
             }
@@ -104,6 +105,7 @@ pub struct Edge {
     pub at: Span,
     pub op: &'static str,
     pub operand: usize,
+    pub role: Role,
 }
 
 impl Edge {
@@ -192,11 +194,15 @@ impl Walker<'_> {
     }
 
     fn edge(&mut self, u: ValueId, rel: Rel, at: Span, op: &'static str, operand: usize) -> Option<usize> {
+        self.edge_as(u, rel, at, op, operand, Role::Operand)
+    }
+
+    fn edge_as(&mut self, u: ValueId, rel: Rel, at: Span, op: &'static str, operand: usize, role: Role) -> Option<usize> {
         if !self.tile(u) {
             return None;
         }
         let i = self.g.edges.len();
-        let e = Edge { u, rel, at, op, operand };
+        let e = Edge { u, rel, at, op, operand, role };
         self.g.uses[u.index()].push(i);
         if let Some(r) = e.other() {
             self.g.followers[r.index()].push(i);
@@ -240,8 +246,8 @@ impl Walker<'_> {
                     let (from, to) = (self.shape(*a), self.shape(r));
                     let xf = match &inst.op {
                         Op::Broadcast(_) => {
-                            let lead = to.len() - from.len();
-                            let dims = (0..to.len()).filter(|&d| d < lead || (from[d - lead] == 1 && to[d] != 1)).collect();
+                            let lead = to.len().saturating_sub(from.len());
+                            let dims = (0..to.len()).filter(|&d| d < lead || (from.get(d - lead) == Some(&1) && to[d] != 1)).collect();
                             Xf::Broadcast { lead, dims }
                         }
                         Op::Reshape(_) => Xf::Reshape(from, to),
@@ -303,14 +309,14 @@ impl Walker<'_> {
                         self.def(a);
                     }
                     for (i, (&init, &arg)) in inits.iter().zip(carried).enumerate() {
-                        self.edge(init, Rel::Same { r: arg, produces: false }, at, op, i + 2);
+                        self.edge_as(init, Rel::Same { r: arg, produces: false }, at, op, i, Role::Init);
                     }
                     for (&res, &arg) in inst.results.iter().zip(carried) {
-                        self.edge(res, Rel::Tie { r: arg }, at, op, 0);
+                        self.edge_as(res, Rel::Tie { r: arg }, at, op, 0, Role::Carried);
                     }
                     self.loops.push(carried.to_vec());
                     self.block(body);
-                    self.yields(body, carried, at, op);
+                    self.yields(body, carried, at, op, Role::Yield);
                     self.loops.pop();
                 }
                 Op::While { inits, cond, body } => {
@@ -318,21 +324,21 @@ impl Walker<'_> {
                         self.def(a);
                     }
                     for (i, (&init, &arg)) in inits.iter().zip(&cond.args).enumerate() {
-                        self.edge(init, Rel::Same { r: arg, produces: false }, at, op, i);
+                        self.edge_as(init, Rel::Same { r: arg, produces: false }, at, op, i, Role::Init);
                     }
                     for (&other, &arg) in body.args.iter().chain(&inst.results).zip(cond.args.iter().cycle()) {
-                        self.edge(other, Rel::Tie { r: arg }, at, op, 0);
+                        self.edge_as(other, Rel::Tie { r: arg }, at, op, 0, Role::Carried);
                     }
                     self.block(cond);
                     self.loops.push(cond.args.clone());
                     self.block(body);
-                    self.yields(body, &cond.args, at, op);
+                    self.yields(body, &cond.args, at, op, Role::Yield);
                     self.loops.pop();
                 }
                 Op::If { then, els, .. } => {
-                    for b in [then, els] {
+                    for (b, role) in [(then, Role::Yield), (els, Role::ElseYield)] {
                         self.block(b);
-                        self.yields(b, &inst.results, at, op);
+                        self.yields(b, &inst.results, at, op, role);
                     }
                 }
                 Op::Break(vals) | Op::Continue(vals) => {
@@ -350,9 +356,9 @@ impl Walker<'_> {
         }
     }
 
-    fn yields(&mut self, b: &Block, targets: &[ValueId], at: Span, op: &'static str) {
+    fn yields(&mut self, b: &Block, targets: &[ValueId], at: Span, op: &'static str, role: Role) {
         for (i, (&y, &t)) in b.yields.iter().zip(targets).enumerate() {
-            self.edge(y, Rel::Same { r: t, produces: false }, at, op, i);
+            self.edge_as(y, Rel::Same { r: t, produces: false }, at, op, i, role);
         }
     }
 }

@@ -44,6 +44,12 @@ impl<'k> Solver<'k> {
     /// Gives `v` layout `l` if it has none yet and `origin` may decide it; `producer` when `l` comes
     /// from the op that defines `v`. Queues `v` for propagation.
     fn claim(&mut self, v: ValueId, l: TvLayout, origin: Origin, producer: bool) -> bool {
+        self.claim_at(v, l, origin, producer, false)
+    }
+
+    /// [`Self::claim`]; `tied` values (a loop's block arguments and results: the same registers)
+    /// are visited next, as if they were one node of the graph.
+    fn claim_at(&mut self, v: ValueId, l: TvLayout, origin: Origin, producer: bool, tied: bool) -> bool {
         let i = v.index();
         if self.layout[i].is_some() || l.shape() != self.shape(v).as_slice() || l.num_threads() != self.threads {
             return false;
@@ -60,7 +66,11 @@ impl<'k> Solver<'k> {
         if allowed {
             self.layout[i] = Some(l);
             self.origin[i] = Some(origin);
-            self.queue.push_back(v);
+            if tied {
+                self.queue.push_front(v);
+            } else {
+                self.queue.push_back(v);
+            }
         }
         allowed
     }
@@ -72,14 +82,14 @@ impl<'k> Solver<'k> {
         while let Some(v) = self.queue.pop_front() {
             let (Some(l), Some(o)) = (self.layout[v.index()].clone(), self.origin[v.index()]) else { continue };
             for e in self.g.uses[v.index()].clone() {
-                let (r, fwd, producer) = match &self.g.edges[e].rel {
-                    Rel::Same { r, produces } => (*r, Some(l.clone()), *produces),
-                    Rel::Tie { r } => (*r, Some(l.clone()), false),
-                    Rel::Xf { r, xf } => (*r, xf.forward(&l), true),
+                let (r, fwd, producer, tied) = match &self.g.edges[e].rel {
+                    Rel::Same { r, produces } => (*r, Some(l.clone()), *produces, false),
+                    Rel::Tie { r } => (*r, Some(l.clone()), false, true),
+                    Rel::Xf { r, xf } => (*r, xf.forward(&l), true, false),
                     _ => continue,
                 };
                 if let Some(fl) = fwd {
-                    self.claim(r, fl, o, producer);
+                    self.claim_at(r, fl, o, producer, tied);
                 }
             }
             for e in self.g.followers[v.index()].clone() {
@@ -89,9 +99,9 @@ impl<'k> Solver<'k> {
                     Rel::Xf { xf, .. } => xf.backward(&l),
                     _ => None,
                 };
-                let u = edge.u;
+                let (u, tied) = (edge.u, matches!(edge.rel, Rel::Tie { .. }));
                 if let Some(bl) = back {
-                    self.claim(u, bl, o, false);
+                    self.claim_at(u, bl, o, false, tied);
                 }
             }
         }
@@ -171,8 +181,11 @@ impl<'k> Solver<'k> {
     /// or accumulator, otherwise mma fragments or a blocked FMA arrangement.
     fn dots(&mut self) -> Result<(), Diagnostic> {
         for (i, d) in self.g.dots.clone().iter().enumerate() {
-            let (a, acc) = (self.shape(d.a), self.shape(d.acc));
-            let (m, kk, n) = (a[0], a[1], acc[1]);
+            let (a, b, acc) = (self.shape(d.a), self.shape(d.b), self.shape(d.acc));
+            let (m, kk, n) = match (a.as_slice(), b.as_slice(), acc.as_slice()) {
+                ([m, k], [k2, n], [m2, n2]) if k == k2 && m == m2 && n == n2 => (*m, *k, *n),
+                _ => return Err(Diagnostic::at(d.at, format!("`dot` of `{}` and `{}` into `{}`: the shapes do not multiply", self.k.ty(d.a), self.k.ty(d.b), self.k.ty(d.acc)), "here")),
+            };
             let annotated = |v: ValueId| self.get(v).filter(|_| self.origin[v.index()] == Some(Origin::Annotation));
             let given = annotated(d.result).or_else(|| annotated(d.acc)).cloned();
             let plan = seeds::dot_plan(self.k.ty(d.a).dtype(), self.k.ty(d.acc).dtype(), m, n, kk, self.k.warps as i64, given.as_ref())
@@ -261,7 +274,7 @@ impl<'k> Solver<'k> {
                 return Err(Diagnostic::at(e.at, format!("a use by `{}` has no layout to compare with", e.op), "here"));
             };
             if &need != have {
-                conversions.push(Conversion { value: e.u, from: have.clone(), to: need, at: e.at, user: User { op: e.op, operand: e.operand } });
+                conversions.push(Conversion { value: e.u, from: have.clone(), to: need, at: e.at, user: User { op: e.op, operand: e.operand, role: e.role } });
             }
         }
         let dots = self
