@@ -563,3 +563,22 @@ fn kernels_without_warps_are_reported() {
     let d = layout_infer::infer(&k).unwrap_err();
     assert!(d.message.contains("no warps"), "{}", d.message);
 }
+
+/// The conversions of every repository kernel (docs/passes.md tabulates them).
+#[test]
+fn conversions_of_the_repository_kernels() {
+    let mut out = String::new();
+    for path in tile_files() {
+        let (_, program) = compile_file(&path, &Options::default());
+        let name = path.strip_prefix(repo()).unwrap_or(&path).display().to_string();
+        for k in &program.kernels {
+            let ls = infer(k);
+            let dots: Vec<String> = ls.dots().iter().map(|d| format!("{:?}", d.kind)).collect();
+            out.push_str(&format!("{name} {}: {} tiles, dots [{}]\n", k.name, ls.tiles().len(), dots.join(", ")));
+            for c in ls.conversions() {
+                out.push_str(&format!("  %{}: {} at {}\n", c.value.0, k.ty(c.value), c.user));
+            }
+        }
+    }
+    insta::assert_snapshot!(out);
+}

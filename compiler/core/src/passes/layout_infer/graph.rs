@@ -68,7 +68,7 @@ fn repack(l: &TvLayout, rank: usize, from: i64, to: i64) -> Option<TvLayout> {
     }
     let mut unit = vec![1i64; rank];
     if from == to {
-        return Some(l.clone());
+        Some(l.clone())
     } else if from > to && from % to == 0 {
         unit[rank - 1] = from / to;
         l.product(&tv::local(&unit).ok()?).ok()

@@ -44,25 +44,30 @@ pub fn blocked(shape: &[i64], dtype: DType, threads: i64) -> Result<TvLayout> {
     let last = shape[shape.len() - 1];
     let numel: i64 = shape.iter().product();
     let cap = (128 / storage_bits(dtype)).min(numel / threads).max(1);
-    let mut best: Option<(i64, Vec<i64>, Vec<i64>, Vec<i64>)> = None;
+    let mut best: Option<(i64, Spread)> = None;
     for v in (1..=cap.min(last)).rev().filter(|v| last % v == 0) {
-        let (left, reps, ts) = spread(shape, v, threads);
-        if best.as_ref().is_none_or(|b| left < b.0) {
-            let mut vec = vec![1i64; shape.len()];
-            vec[shape.len() - 1] = v;
-            best = Some((left, reps, ts, vec));
+        let s = spread(shape, v, threads);
+        if best.as_ref().is_none_or(|b| s.left < b.1.left) {
+            best = Some((v, s));
         }
     }
-    let (left, reps, ts, vec) = best.unwrap_or_else(|| {
-        let (left, reps, ts) = spread(shape, 1, threads);
-        (left, reps, ts, vec![1; shape.len()])
-    });
-    tv::replicate(left)?.product(&tv::local(&reps)?)?.spatial(&ts)?.local(&vec)
+    let (v, s) = best.unwrap_or_else(|| (1, spread(shape, 1, threads)));
+    let mut vec = vec![1i64; shape.len()];
+    vec[shape.len() - 1] = v;
+    tv::replicate(s.left)?.product(&tv::local(&s.reps)?)?.spatial(&s.threads)?.local(&vec)
+}
+
+/// Threads spread over a tile: how many are left over (replicas), and per dimension the repeats and
+/// the threads.
+struct Spread {
+    left: i64,
+    reps: Vec<i64>,
+    threads: Vec<i64>,
 }
 
 /// Threads over the dimensions, last first, each taking as many as divide what is left of it
-/// after vectors of `v` along the last: `(threads left over, repeats per dim, threads per dim)`.
-fn spread(shape: &[i64], v: i64, threads: i64) -> (i64, Vec<i64>, Vec<i64>) {
+/// after vectors of `v` along the last.
+fn spread(shape: &[i64], v: i64, threads: i64) -> Spread {
     let r = shape.len();
     let (mut ts, mut reps) = (vec![1i64; r], vec![1i64; r]);
     let mut left = threads;
@@ -72,7 +77,7 @@ fn spread(shape: &[i64], v: i64, threads: i64) -> (i64, Vec<i64>, Vec<i64>) {
         left /= ts[d];
         reps[d] = avail / ts[d];
     }
-    (left, reps, ts)
+    Spread { left, reps, threads: ts }
 }
 
 /// Every thread holds the whole tile: always a valid layout, and every shape operation can be done
