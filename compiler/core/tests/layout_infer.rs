@@ -4,7 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
-use tilec_core::passes::layout_infer::{self, blocked, DotKind, Layouts, Origin};
+use tilec_core::passes::layout_infer::{self, blocked, blocked_along, DotKind, Layouts, Origin};
 use tilec_core::sema::{Define, Options};
 use tilec_core::tir::{Kernel, Op, Program, ValueId};
 use tilec_core::Source;
@@ -581,4 +581,32 @@ fn conversions_of_the_repository_kernels() {
         }
     }
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn loads_from_column_major_tensors_vectorise_along_their_contiguous_dimension() {
+    let k = compile(
+        "kernel k(x: global f16[M, N] strides(1, LDX), y: global f16[M, N]) grid(1) warps(4) {
+    store(y[0.., 0..], load(x[0.., 0..], [64, 32]));
+}",
+    );
+    let ls = infer(&k);
+    check_kernel(&k, &ls, "column-major");
+    let load = insts(&k.body).into_iter().find(|i| matches!(i.op, Op::Load { .. })).unwrap().results[0];
+    let l = ls.of(load).unwrap();
+    // 8 f16 down a column per thread, consecutive threads down the column, then across columns.
+    assert_eq!(l.value_modes()[0], Mode::along(8, 0, 1), "{l}");
+    assert_eq!(l.thread_modes()[0], Mode::along(8, 0, 8), "{l}");
+    assert_eq!(l, &blocked_along(&[64, 32], DType::F16, 128, 0).unwrap());
+    // The row-major store takes the loaded layout: stores accept any layout.
+    assert!(ls.conversions().is_empty());
+    // Any contiguous dimension gives a covering layout over the block.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for _ in 0..100 {
+        let shape: Vec<i64> = (0..3).map(|_| [1, 2, 4, 6, 16, 64][rng.random_range(0..6)]).collect();
+        let contig = rng.random_range(0..3);
+        let l = blocked_along(&shape, DType::F32, 128, contig).unwrap();
+        assert_covers(&l, &format!("blocked_along({shape:?}, f32, 128, {contig})"));
+        assert_eq!(l.num_threads(), 128);
+    }
 }

@@ -23,7 +23,8 @@
 //!       of the mma tilings, FMA otherwise).
 //!    3. Global `load`: the coalesced, vectorised default ([`blocked`]): each thread holds up to
 //!       16 contiguous bytes of the last dimension (`local(1, v)` innermost), consecutive threads
-//!       hold consecutive vectors, repeated over the tile, extra threads replicate. A load produces
+//!       hold consecutive vectors, repeated over the tile, extra threads replicate (along the
+//!       dimension of unit stride instead of the last for a tensor with such `strides`). A load produces
 //!       this layout unless an annotation reaches it; a dot's wish does not (the operand is converted
 //!       at the dot, through shared memory, where an ldmatrix can build the fragments).
 //!       `store`/`atomic_add` seed the same default on their value when nothing else decided it, but
@@ -55,7 +56,7 @@ mod graph;
 mod seeds;
 mod solve;
 
-pub use seeds::{blocked, whole_tile};
+pub use seeds::{blocked, blocked_along, whole_tile};
 
 use crate::diag::Diagnostic;
 use crate::syntax::Span;

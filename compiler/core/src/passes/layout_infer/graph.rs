@@ -3,7 +3,7 @@
 
 use super::Role;
 use crate::syntax::Span;
-use crate::tir::{Block, Kernel, LayoutConst, Op, ValueId};
+use crate::tir::{Block, Dim, Kernel, LayoutConst, Op, ParamKind, ValueId};
 use tilec_layout::atoms::Operand;
 use tilec_layout::{tv, TvLayout};
 
@@ -154,9 +154,10 @@ pub struct Graph {
     pub dots: Vec<DotSite>,
     /// Annotations `(operand, result, layout, span)` in program order.
     pub annotations: Vec<(ValueId, ValueId, LayoutConst, Span)>,
-    /// Global loads `(result, span)` and stored values, in program order.
-    pub loads: Vec<ValueId>,
-    pub stores: Vec<ValueId>,
+    /// Global loads and stored values, in program order, with the tensor dimension that is
+    /// contiguous in memory.
+    pub loads: Vec<(ValueId, usize)>,
+    pub stores: Vec<(ValueId, usize)>,
 }
 
 struct Walker<'k> {
@@ -215,6 +216,17 @@ impl Walker<'_> {
     fn same(&mut self, u: ValueId, r: ValueId, at: Span, op: &'static str, operand: usize) {
         if self.tile(r) {
             self.edge(u, Rel::Same { r, produces: true }, at, op, operand);
+        }
+    }
+
+    /// The dimension of tensor parameter `p` with unit stride: the last unless strides say otherwise.
+    fn contiguous(&self, p: usize) -> usize {
+        match self.k.params.get(p).map(|p| &p.kind) {
+            Some(ParamKind::Tensor { shape, strides, .. }) => strides
+                .as_ref()
+                .and_then(|s| s.iter().rposition(|d| *d == Dim::Fixed(1)))
+                .unwrap_or(shape.len().saturating_sub(1)),
+            _ => 0,
         }
     }
 
@@ -277,23 +289,23 @@ impl Walker<'_> {
                     self.edge(*acc, Rel::Dot { dot, which: Operand::C }, at, op, 2);
                     self.g.pins[r.index()] = Pin::Seed;
                 }
-                Op::Load { .. } => {
+                Op::Load { tensor, .. } => {
                     if let Some(r) = r.filter(|&r| self.tile(r)) {
                         self.g.pins[r.index()] = Pin::Seed;
-                        self.g.loads.push(r);
+                        self.g.loads.push((r, self.contiguous(*tensor)));
                     }
                 }
-                Op::Store { value, mask, .. } => {
+                Op::Store { tensor, value, mask, .. } => {
                     if self.tile(*value) {
-                        self.g.stores.push(*value);
+                        self.g.stores.push((*value, self.contiguous(*tensor)));
                         if let Some(m) = mask {
                             self.edge(*m, Rel::Same { r: *value, produces: false }, at, op, 1);
                         }
                     }
                 }
-                Op::AtomicAdd { value, .. } => {
+                Op::AtomicAdd { tensor, value, .. } => {
                     if self.tile(*value) {
-                        self.g.stores.push(*value);
+                        self.g.stores.push((*value, self.contiguous(*tensor)));
                     }
                 }
                 Op::Annotate(x, l) => {

@@ -27,34 +27,50 @@ fn storage_bits(dtype: DType) -> i64 {
     }
 }
 
-/// The coalesced, vectorised default of a tile of `shape` and `dtype` over `threads` threads:
-/// `replicate(r) * local(reps) * spatial(ts) * local(1, .., v)` where each thread holds `v`
-/// contiguous elements of the last dimension (`v` the largest divisor of the last extent that is at
-/// most 16 bytes and at most the tile's elements per thread),
-/// consecutive threads hold consecutive vectors (threads fill the last dimension first, then the
-/// ones before it), `reps` repeats that block over the rest of the tile, and threads left over when
-/// the tile is smaller than the block become replicas (outermost, so whole warps replicate).
+/// The coalesced, vectorised default of a tile of `shape` and `dtype` over `threads` threads, for
+/// memory whose contiguous dimension is the last: [`blocked_along`] the last dimension.
 pub fn blocked(shape: &[i64], dtype: DType, threads: i64) -> Result<TvLayout> {
+    blocked_along(shape, dtype, threads, shape.len().saturating_sub(1))
+}
+
+/// The coalesced, vectorised default along dimension `contig` (the one with unit stride in
+/// memory): `replicate(r) * local(reps) * spatial(ts) * local(v along contig)`, where
+///
+/// * each thread holds `v` contiguous elements of `contig`: the widest divisor of its extent that
+///   is at most 16 bytes and at most the tile's elements per thread, and among those the one that
+///   leaves the fewest threads replicated;
+/// * consecutive threads hold consecutive vectors (`spatial` with `contig` fastest, then the other
+///   dimensions from the last to the first), each dimension taking as many threads as divide it;
+/// * `local(reps)` repeats that block over the rest of the tile (a thread's vectors are a whole
+///   block of threads apart, so every access instruction stays coalesced);
+/// * threads left over when the tile is smaller than the block replicate it (outermost, so whole
+///   warps hold copies).
+pub fn blocked_along(shape: &[i64], dtype: DType, threads: i64, contig: usize) -> Result<TvLayout> {
     if shape.is_empty() {
         return tv::replicate(threads);
     }
-    // At most 16 bytes, and no more than the tile has per thread, so a small tile still spreads
-    // over the block before anything is replicated. Among the vector widths that divide the last
-    // extent, the widest that leaves the fewest threads replicated.
-    let last = shape[shape.len() - 1];
+    let r = shape.len();
+    let contig = contig.min(r - 1);
+    let last = shape[contig];
     let numel: i64 = shape.iter().product();
     let cap = (128 / storage_bits(dtype)).min(numel / threads).max(1);
+    // Dimensions innermost first: the contiguous one, then the others from the last.
+    let order: Vec<usize> = std::iter::once(contig).chain((0..r).rev().filter(|&d| d != contig)).collect();
     let mut best: Option<(i64, Spread)> = None;
     for v in (1..=cap.min(last)).rev().filter(|v| last % v == 0) {
-        let s = spread(shape, v, threads);
+        let s = spread(shape, &order, v, threads);
         if best.as_ref().is_none_or(|b| s.left < b.1.left) {
             best = Some((v, s));
         }
     }
-    let (v, s) = best.unwrap_or_else(|| (1, spread(shape, 1, threads)));
-    let mut vec = vec![1i64; shape.len()];
-    vec[shape.len() - 1] = v;
-    tv::replicate(s.left)?.product(&tv::local(&s.reps)?)?.spatial(&s.threads)?.local(&vec)
+    let (v, s) = best.unwrap_or_else(|| (1, spread(shape, &order, 1, threads)));
+    let mut vec = vec![1i64; r];
+    vec[contig] = v;
+    let mut ranks = vec![0usize; r];
+    for (i, &d) in order.iter().enumerate() {
+        ranks[d] = r - 1 - i;
+    }
+    tv::replicate(s.left)?.product(&tv::local(&s.reps)?)?.product(&tv::spatial_ranked(&s.threads, &ranks)?)?.local(&vec)
 }
 
 /// Threads spread over a tile: how many are left over (replicas), and per dimension the repeats and
@@ -65,14 +81,14 @@ struct Spread {
     threads: Vec<i64>,
 }
 
-/// Threads over the dimensions, last first, each taking as many as divide what is left of it
-/// after vectors of `v` along the last.
-fn spread(shape: &[i64], v: i64, threads: i64) -> Spread {
+/// Threads over the dimensions in `order` (innermost first), each taking as many as divide what is
+/// left of it after vectors of `v` along the first.
+fn spread(shape: &[i64], order: &[usize], v: i64, threads: i64) -> Spread {
     let r = shape.len();
     let (mut ts, mut reps) = (vec![1i64; r], vec![1i64; r]);
     let mut left = threads;
-    for d in (0..r).rev() {
-        let avail = if d == r - 1 { shape[d] / v } else { shape[d] };
+    for (i, &d) in order.iter().enumerate() {
+        let avail = if i == 0 { shape[d] / v } else { shape[d] };
         ts[d] = gcd(avail, left);
         left /= ts[d];
         reps[d] = avail / ts[d];

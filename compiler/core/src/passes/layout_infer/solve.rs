@@ -112,13 +112,13 @@ impl<'k> Solver<'k> {
         self.flood();
         self.dots()?;
         // Global loads first: they are where data enters the block, and a store accepts any layout.
-        for v in self.g.loads.clone() {
-            let l = seeds::blocked(&self.shape(v), self.k.ty(v).dtype(), self.threads).map_err(|e| failed(self.k.span_of(v), "load", e))?;
+        for (v, contig) in self.g.loads.clone() {
+            let l = seeds::blocked_along(&self.shape(v), self.k.ty(v).dtype(), self.threads, contig).map_err(|e| failed(self.k.span_of(v), "load", e))?;
             self.claim(v, l, Origin::Memory, true);
         }
         self.flood();
-        for v in self.g.stores.clone() {
-            if let Ok(l) = seeds::blocked(&self.shape(v), self.k.ty(v).dtype(), self.threads) {
+        for (v, contig) in self.g.stores.clone() {
+            if let Ok(l) = seeds::blocked_along(&self.shape(v), self.k.ty(v).dtype(), self.threads, contig) {
                 self.claim(v, l, Origin::Memory, false);
             }
         }
