@@ -610,3 +610,26 @@ fn loads_from_column_major_tensors_vectorise_along_their_contiguous_dimension() 
         assert_eq!(l.num_threads(), 128);
     }
 }
+
+#[test]
+fn an_annotated_reduction_is_converted_at_the_annotation() {
+    // A reduction's result is what the reduction gives; the annotation converts it.
+    let kernel = |l: &str| {
+        compile(&format!(
+            "kernel k(x: global f32[M, N], y: global f32[M]) grid(1) warps(1) {{
+    store(y[0..], layout(sum(load(x[0.., 0..], [16, 8]), dim: 1), \"{l}\"));
+}}"
+        ))
+    };
+    let k = kernel("replicate(2).spatial(16)");
+    let ls = infer(&k);
+    check_kernel(&k, &ls, "annotated sum");
+    assert_eq!(ls.conversions().len(), 1, "{}", ls.display(&k));
+    let c = &ls.conversions()[0];
+    assert_eq!(c.user.to_string(), "layout operand 0");
+    assert_eq!(layout_infer::show(&c.from), "spatial(16).replicate(2)");
+    assert_eq!(layout_infer::show(&c.to), "replicate(2).spatial(16)");
+    // The layout the reduction gives anyway: nothing to convert.
+    let k = kernel("spatial(16).replicate(2)");
+    assert!(infer(&k).conversions().is_empty());
+}

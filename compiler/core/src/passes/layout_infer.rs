@@ -11,7 +11,8 @@
 //!    1. `layout(x, L)` (`Op::Annotate`): the user's layout, a hard constraint on the tile `x` and on
 //!       the annotation's result. A tile annotated twice with different layouts (directly, or through
 //!       a chain of annotations), or an annotation whose shape or thread count does not fit, is a
-//!       diagnostic.
+//!       diagnostic. Where `x`'s layout is fixed by its producer (a reduction), `x` is converted at
+//!       the annotation.
 //!    2. `dot(a, b, acc)`: for f16/bf16 operands with `M % 16 == 0`, `N % 8 == 0`, `K % 16 == 0`
 //!       the `mma.sync.m16n8k16` fragments tiled over the warps ([`DotKind::Mma`]):
 //!       `C = replicate(r) * spatial(wm, wn) * local(M/16wm, N/8wn) * mma_c`, A and B the matching
@@ -40,7 +41,9 @@
 //!    branches' yields; from a store's value to its mask. Splats, `arange`, `thread_ids` and shared
 //!    memory loads take whatever their consumers want (shared memory is where layouts change for
 //!    free); shared memory stores and `print` accept any layout. Each value is assigned once, by the
-//!    highest-priority seed that reaches it (seeds of one priority in program order, breadth first);
+//!    highest-priority seed that reaches it (seeds of one priority in program order, breadth first:
+//!    every annotation is seeded before any spreads, each dot spreads before the next is planned,
+//!    loads spread before stores seed, and a loop's block arguments and results count as one node);
 //!    that is the fixed point, reached after one visit per value. A value nothing reaches gets the
 //!    blocked default for its shape (program order, then propagated like a seed of lowest priority).
 //! 4. **Conflicts.** A use that needs its operand in another layout than the operand's records a
