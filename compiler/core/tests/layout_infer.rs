@@ -633,3 +633,19 @@ fn an_annotated_reduction_is_converted_at_the_annotation() {
     let k = kernel("spatial(16).replicate(2)");
     assert!(infer(&k).conversions().is_empty());
 }
+
+#[test]
+fn agreeing_annotations_are_fine() {
+    let k = compile(
+        "kernel k(x: global f32[M, N], y: global f32[M, N]) grid(1) warps(1) {
+    let t = load(x[0.., 0..], [16, 16]);
+    let a = layout(t, \"spatial(8,4).local(2,4)\");
+    let b = layout(layout(t, \"spatial(8,4).local(2,4)\"), \"spatial(8,4).local(2,4)\");
+    store(y[0.., 0..], a + b);
+}",
+    );
+    let ls = infer(&k);
+    check_kernel(&k, &ls, "agreeing");
+    assert!(ls.conversions().is_empty());
+    assert!(ls.tiles().iter().all(|&v| layout_infer::show(ls.of(v).unwrap()) == "spatial(8,4).local(2,4)" && ls.origin(v) == Some(Origin::Annotation)));
+}

@@ -127,8 +127,8 @@ impl<'k> Solver<'k> {
         self.finish()
     }
 
-    /// Seeds every annotation (the highest priority), all before any propagation, after checking that it fits its tile and
-    /// that no tile carries two different annotations.
+    /// Seeds every annotation (the highest priority), all before any propagation, after checking
+    /// that each fits its tile and that no tile carries two different annotations.
     fn annotations(&mut self) -> Result<(), Diagnostic> {
         let n = self.k.values.len();
         let mut class: Vec<usize> = (0..n).collect();
@@ -152,13 +152,11 @@ impl<'k> Solver<'k> {
                 return Err(Diagnostic::at(*at, format!("the layout `{}` spreads the tile over {} threads but the block has {}", l.text, l.tv.num_threads(), self.threads), "thread count differs")
                     .with_secondary(self.k.span_of(*x), "the tile"));
             }
+            // The annotated tile and the annotation's result are one tile: merge their classes,
+            // and every annotation already in either must agree with this one.
             let (cx, cy) = (find(&mut class, x.index()), find(&mut class, y.index()));
-            let root = cx.min(cy);
-            let other = first[cx].or(first[cy]);
-            class[cx] = root;
-            class[cy] = root;
-            match other {
-                Some(j) if anns[j].2.tv != l.tv => {
+            for j in [first[cx], first[cy]].into_iter().flatten() {
+                if anns[j].2.tv != l.tv {
                     let (tile, prev) = (anns[j].0, &anns[j]);
                     return Err(Diagnostic::at(*at, format!("tile %{} is given two different register layouts", tile.0), format!("laid out by `{}` here", l.text))
                         .with_secondary(prev.3, format!("but laid out by `{}` here", prev.2.text))
@@ -167,8 +165,12 @@ impl<'k> Solver<'k> {
                         .with_note(format!("second: `{}` = {}", l.text, l.tv))
                         .with_help("an annotation says how a tile is laid out, and one tile has one layout; annotate a value computed from it (the compiler converts at that use) to get the other layout"));
                 }
-                _ => first[root] = Some(other.unwrap_or(i)),
             }
+            let root = cx.min(cy);
+            let kept = first[cx].or(first[cy]).unwrap_or(i);
+            class[cx] = root;
+            class[cy] = root;
+            first[root] = Some(kept);
         }
         for (x, y, l, _) in &anns {
             self.claim(*y, l.tv.clone(), Origin::Annotation, true);
@@ -177,8 +179,8 @@ impl<'k> Solver<'k> {
         Ok(())
     }
 
-    /// Chooses every dot's layouts (priority 2), in program order: around a layout an annotation already gave its result
-    /// or accumulator, otherwise mma fragments or a blocked FMA arrangement.
+    /// Chooses every dot's layouts (priority 2), in program order: around a layout an annotation
+    /// already gave its result or accumulator, otherwise mma fragments or a blocked FMA arrangement.
     fn dots(&mut self) -> Result<(), Diagnostic> {
         for (i, d) in self.g.dots.clone().iter().enumerate() {
             let (a, b, acc) = (self.shape(d.a), self.shape(d.b), self.shape(d.acc));
