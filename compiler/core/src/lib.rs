@@ -8,6 +8,7 @@ pub mod diag;
 pub mod interp;
 pub mod modules;
 pub mod numeric;
+pub mod passes;
 pub mod sema;
 pub mod syntax;
 pub mod tir;
