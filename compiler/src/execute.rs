@@ -29,10 +29,10 @@ pub enum RunError {
     /// A parameter the kernel reads was given no value.
     Missing { kernel: String, param: String, what: String },
     /// The interpreter stopped: a diagnostic pointing into the kernel's source.
-    Interp(tilec_core::Diagnostic),
+    Interp(Box<tilec_core::Diagnostic>),
     /// Code generation for the GPU failed.
     Codegen(crate::CodegenError),
-    Runtime(RuntimeError),
+    Runtime(Box<RuntimeError>),
 }
 
 impl std::fmt::Display for RunError {
@@ -64,17 +64,17 @@ pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> 
             run_interpreter(kernel, launch)
         }
         RunDevice::Cuda(ordinal) => {
-            let gpu = tile_runtime::cuda::CudaDevice::open(ordinal).map_err(RunError::Runtime)?;
-            let (major, _) = gpu.compute_capability().map_err(RunError::Runtime)?;
+            let gpu = tile_runtime::cuda::CudaDevice::open(ordinal).map_err(|e| RunError::Runtime(Box::new(e)))?;
+            let (major, _) = gpu.compute_capability().map_err(|e| RunError::Runtime(Box::new(e)))?;
             let target = match major {
                 9.. => Target::Sm90,
                 8 => Target::Sm80,
-                _ => return Err(RunError::Runtime(RuntimeError::InvalidLaunch(format!("tilec targets sm_80 and newer; this GPU is sm_{major}x")))),
+                _ => return Err(RunError::Runtime(Box::new(RuntimeError::InvalidLaunch(format!("tilec targets sm_80 and newer; this GPU is sm_{major}x"))))),
             };
             let ptx = artifact::ptx(kernel, target).map_err(RunError::Codegen)?;
             let launch = artifact::manifest(kernel, target).bind(args).map_err(RunError::Bind)?;
             check_inputs(kernel, &launch)?;
-            let out = tile_runtime::launch::run_launch(&gpu, ptx.as_bytes(), CodeKind::Ptx, &launch, None).map_err(RunError::Runtime)?;
+            let out = tile_runtime::launch::run_launch(&gpu, ptx.as_bytes(), CodeKind::Ptx, &launch, None).map_err(|e| RunError::Runtime(Box::new(e)))?;
             Ok(out.tensors)
         }
     }
@@ -97,7 +97,7 @@ fn run_interpreter(kernel: &Kernel, mut launch: Launch) -> Result<Vec<(String, H
             BoundParam::Scalar { .. } => Arg::Scalar(scalars.next().expect("one scalar per scalar parameter")),
         })
         .collect();
-    interp::run(kernel, &mut args, &dims).map_err(RunError::Interp)?;
+    interp::run(kernel, &mut args, &dims).map_err(|d| RunError::Interp(Box::new(d)))?;
     drop(args);
     Ok(launch
         .params

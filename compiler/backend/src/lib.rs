@@ -32,8 +32,11 @@ pub fn generate(program: &Program, target: Target, stage: Stage) -> Result<Strin
     generate_timed(program, target, stage).map(|(text, _)| text)
 }
 
+/// How long each stage of code generation took, in order.
+pub type StageTimes = Vec<(&'static str, Duration)>;
+
 /// [`generate`], also returning how long each stage took.
-pub fn generate_timed(program: &Program, target: Target, stage: Stage) -> Result<(String, Vec<(&'static str, Duration)>), CodegenError> {
+pub fn generate_timed(program: &Program, target: Target, stage: Stage) -> Result<(String, StageTimes), CodegenError> {
     let mut times = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, times: &mut Vec<(&'static str, Duration)>| {

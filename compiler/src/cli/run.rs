@@ -94,7 +94,7 @@ pub fn run(a: Args) -> CliResult {
         DeviceArg::Cuda => RunDevice::Cuda(0),
     };
     let results = execute::run(kernel, bindings, device).map_err(|e| match e {
-        RunError::Interp(d) => CliError::in_source(source.clone(), vec![d]),
+        RunError::Interp(d) => CliError::in_source(source.clone(), vec![*d]),
         RunError::Codegen(c) => CliError::in_source(source.clone(), vec![c.to_diagnostic()]),
         other => CliError::msg(other.to_string()),
     })?;

@@ -452,7 +452,7 @@ impl<'c> Emitter<'c, '_> {
         for r in &inst.results {
             let ty = mlir_type(self.ctx, self.kernel.ty(*r).dtype(), inst.span)?;
             let n = Distribution::new(self.kernel.ty(*r).shape(), threads).slots() as usize;
-            result_types.extend(std::iter::repeat(ty).take(n));
+            result_types.extend(std::iter::repeat_n(ty, n));
         }
         let mut regions = Vec::new();
         for branch in [then, els] {

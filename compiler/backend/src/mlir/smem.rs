@@ -27,7 +27,7 @@ impl<'c> Emitter<'c, '_> {
     fn smem_slots<'a>(&self, s: &Scope<'c, 'a>, view: &SharedView, shape: &[u64], threads: u32, span: Span) -> Result<Vec<(Value<'c, 'a>, Option<Value<'c, 'a>>)>, CodegenError> {
         let buf = &self.kernel.shared[view.buffer];
         let cell = mlir_type(self.ctx, buf.dtype, span)?;
-        if buf.dtype.bits() % 8 != 0 {
+        if !buf.dtype.bits().is_multiple_of(8) {
             return Err(CodegenError::unsupported(span, format!("the GPU backend cannot hold packed `{}` in shared memory yet", buf.dtype)));
         }
         let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };

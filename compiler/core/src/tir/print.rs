@@ -141,7 +141,7 @@ fn block(k: &Kernel, b: &Block, depth: usize, out: &mut String) {
                 writeln!(out, "while carry({}) {{", carried.join(", ")).unwrap();
                 nested(k, cond, depth, out);
                 write!(out, "{pad}}} do (").unwrap();
-                write!(out, "{}) {{\n", list(&body.args)).unwrap();
+                writeln!(out, "{}) {{", list(&body.args)).unwrap();
                 nested(k, body, depth, out);
                 write!(out, "{pad}}}").unwrap();
             }
