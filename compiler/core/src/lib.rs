@@ -10,6 +10,7 @@ pub mod modules;
 pub mod numeric;
 pub mod sema;
 pub mod syntax;
+pub mod thread;
 pub mod tir;
 
 pub use diag::{Diagnostic, Source};
