@@ -60,7 +60,7 @@ type R<T> = Result<T, String>;
 
 fn access_size(ty: Ty, max: u32) -> R<u32> {
     let bits = ty.bits();
-    if bits % 8 != 0 || !(bits / 8).is_power_of_two() || bits / 8 > max {
+    if !bits.is_multiple_of(8) || !(bits / 8).is_power_of_two() || bits / 8 > max {
         return Err(format!("an access of {ty} ({bits} bits): must be 1, 2, 4, 8 or 16 bytes"));
     }
     Ok(bits / 8)

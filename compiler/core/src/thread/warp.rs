@@ -99,9 +99,10 @@ pub fn shfl_source(mode: ShflMode, lane: u32, b: u32, c: u32) -> (u32, bool) {
 }
 
 /// `mma.sync`: given each lane's A (4 registers), B (2 registers) and C (4 codes of the
-/// accumulator type), the D fragment of each lane. f16/bf16: the exact products and C are summed
-/// in f64 and rounded once to f32 (the hardware's accumulation order and intermediate precision
-/// are unspecified; this is the exactly rounded result); s8/u8: exact, wrapping to s32.
+/// accumulator type), the D fragment of each lane. f16/bf16: the products (exact in f64) and C are
+/// summed in f64 and the sum rounded once to f32 — PTX leaves the accumulation order and the
+/// intermediate precision unspecified, and this is within an f32 rounding of any order's result,
+/// so comparisons with hardware need a tolerance; s8/u8: exact, wrapping to s32.
 pub fn mma(kind: MmaKind, a: &[[u32; 4]], b: &[[u32; 2]], c: &[[u64; 4]]) -> Vec<[u64; 4]> {
     let (m, n, k) = kind.shape();
     let input = kind.input();
