@@ -156,6 +156,16 @@ fn out_of_bounds_and_misaligned_accesses_are_reported() {
     assert_eq!(e.op, Some(OpId(2)));
     assert!(e.message.contains("outside `s`"), "{e}");
     assert!(matches!(emulate(&p, &mut [], [1, 1, 1], 1).unwrap_err().kind, EmuErrorKind::Invalid(_)));
+
+    // Offsets computed from constants are folded: 15 * 4 + 4 = 64 is past the end.
+    let mut b = Builder::new("folded_oob");
+    let s = b.shared("s", 64, 16);
+    let (k15, k4) = (b.i32(15), b.i32(4));
+    let off = b.mul(k15, k4);
+    let off = b.add(off, k4);
+    b.load_shared(s, off, Ty::I32);
+    let e = verify(&b.finish()).unwrap_err();
+    assert!(e.message.contains("constant offset 64"), "{e}");
 }
 
 #[test]

@@ -76,7 +76,9 @@ pub fn binary(op: BinOp, dt: DType, a: u64, b: u64) -> Result<u64, Invalid> {
         BinOp::Xor => x ^ y,
         BinOp::Shl if y < 0 || y >= bits => 0,
         BinOp::Shl => x << y,
-        BinOp::Shr => x >> y.clamp(0, 127),
+        // The amount is unsigned in PTX: a negative one is huge and clamps like any too large.
+        BinOp::Shr if y < 0 || y >= bits => x >> 127,
+        BinOp::Shr => x >> y,
     };
     Ok(wrap(dt, r))
 }
@@ -86,7 +88,9 @@ pub fn unary(op: UnOp, dt: DType, a: u64) -> u64 {
     match op {
         UnOp::Not if dt.is_bool() => (a & 1) ^ 1,
         UnOp::Not => !a & mask(dt),
-        UnOp::Neg if dt.is_float() => encode(dt, -decode(dt, a)),
+        // A sign flip (`neg.f32` flips the sign bit, also of zeros and infinities); e8m0 has no sign.
+        UnOp::Neg if dt == DType::E8M0 => encode(dt, -decode(dt, a)),
+        UnOp::Neg if dt.is_float() => a ^ (1u64 << (dt.bits() - 1)),
         UnOp::Neg => wrap(dt, -decode_int(dt, a)),
     }
 }
@@ -232,5 +236,10 @@ mod tests {
         assert_eq!(binary(BinOp::Shr, DType::U8, 0x80, 9).unwrap(), 0);
         assert_eq!(binary(BinOp::Shl, DType::U32, 1, 32).unwrap(), 0);
         assert_eq!(binary(BinOp::Shl, DType::U32, 3, 31).unwrap(), 0x8000_0000);
+        // A negative amount counts as a huge unsigned one.
+        assert_eq!(binary(BinOp::Shr, i8t, 0x80, 0xff).unwrap(), 0xff);
+        assert_eq!(binary(BinOp::Shr, i8t, 0x40, 0xff).unwrap(), 0);
+        assert_eq!(unary(UnOp::Neg, DType::F16, 0x0000), 0x8000);
+        assert_eq!(unary(UnOp::Neg, DType::F32, 0xff80_0000), 0x7f80_0000);
     }
 }

@@ -383,6 +383,26 @@ impl Verifier<'_> {
         for &r in &i.results {
             self.define(r)?;
         }
+        self.fold(i);
         Ok(())
+    }
+
+    /// Records the value of an integer scalar computed from constants (offset arithmetic), so the
+    /// shared accesses it addresses are checked too.
+    fn fold(&mut self, i: &Inst) {
+        let p = self.p;
+        let value = match &i.op {
+            Op::Binary { op, a, b } if p.ty(*a).is_scalar() && p.ty(*a).dtype.is_int() => match (self.consts.get(a), self.consts.get(b)) {
+                (Some(&x), Some(&y)) => super::scalar::binary(*op, p.ty(*a).dtype, x, y).ok(),
+                _ => None,
+            },
+            Op::Cast { a, to } if p.ty(*a).is_scalar() && p.ty(*a).dtype.is_int() && to.is_int() => {
+                self.consts.get(a).map(|&x| tilec_dtype::cast_bits(p.ty(*a).dtype, *to, x))
+            }
+            _ => None,
+        };
+        if let Some(v) = value {
+            self.consts.insert(i.results[0], v);
+        }
     }
 }
