@@ -87,7 +87,8 @@ fn mma_program(kind: MmaKind) -> Program {
 fn run_float(kind: MmaKind, name: &str, seed_scale: f64) {
     let mut rng = rand::rng();
     let input = kind.input();
-    let (m, n, k) = (16, 8, 16);
+    let (m, n, k) = kind.shape();
+    let shape = format!("m{m}n{n}k{k}");
     let a: Vec<f64> = (0..m * k).map(|_| decode(input, encode(input, rng.random_range(-4.0..4.0) * seed_scale))).collect();
     let bm: Vec<f64> = (0..k * n).map(|_| decode(input, encode(input, rng.random_range(-4.0..4.0)))).collect();
     let c: Vec<f64> = (0..m * n).map(|_| rng.random_range(-8.0f32..8.0) as f64).collect();
@@ -96,9 +97,9 @@ fn run_float(kind: MmaKind, name: &str, seed_scale: f64) {
         ArgValue::tensor(input, &bm),
         ArgValue::tensor(DType::F32, &c),
         ArgValue::zeros(DType::F32, m * n),
-        ArgValue::tensor(DType::I32, &index_table("m16n8k16", name, Operand::A)),
-        ArgValue::tensor(DType::I32, &index_table("m16n8k16", name, Operand::B)),
-        ArgValue::tensor(DType::I32, &index_table("m16n8k16", name, Operand::C)),
+        ArgValue::tensor(DType::I32, &index_table(&shape, name, Operand::A)),
+        ArgValue::tensor(DType::I32, &index_table(&shape, name, Operand::B)),
+        ArgValue::tensor(DType::I32, &index_table(&shape, name, Operand::C)),
     ];
     let p = mma_program(kind);
     emulate(&p, &mut args, [1, 1, 1], 32).unwrap();
@@ -133,6 +134,13 @@ fn mma_m16n8k16_bf16_matches_f64_product() {
 }
 
 #[test]
+fn mma_m16n8k8_tf32_matches_f64_product() {
+    for _ in 0..5 {
+        run_float(MmaKind::M16N8K8TF32, "tf32", 1000.0);
+    }
+}
+
+#[test]
 fn mma_m16n8k32_s8_is_exact() {
     let mut rng = rand::rng();
     let (m, n, k) = (16, 8, 32);
@@ -163,7 +171,12 @@ fn mma_m16n8k32_s8_is_exact() {
 /// The emulator's own fragment tables (written from the PTX ISA) agree with the layout crate's.
 #[test]
 fn fragment_tables_agree_with_layout_atoms() {
-    let cases = [(MmaKind::M16N8K16F16, "m16n8k16", "f16"), (MmaKind::M16N8K16BF16, "m16n8k16", "bf16"), (MmaKind::M16N8K32S8, "m16n8k32", "s8")];
+    let cases = [
+        (MmaKind::M16N8K16F16, "m16n8k16", "f16"),
+        (MmaKind::M16N8K16BF16, "m16n8k16", "bf16"),
+        (MmaKind::M16N8K32S8, "m16n8k32", "s8"),
+        (MmaKind::M16N8K8TF32, "m16n8k8", "tf32"),
+    ];
     for (kind, shape, dt) in cases {
         for (op, aop) in [(MmaOperand::A, Operand::A), (MmaOperand::B, Operand::B), (MmaOperand::C, Operand::C)] {
             let l = atoms::mma(shape, dt, aop).unwrap();

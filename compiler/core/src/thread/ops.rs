@@ -145,6 +145,9 @@ pub enum MmaKind {
     M16N8K16F16,
     /// `m16n8k16.f32.bf16.bf16.f32`.
     M16N8K16BF16,
+    /// `m16n8k8.f32.tf32.tf32.f32`: A `u32x4`, B `u32x2` (f32 patterns of which the tensor core
+    /// reads the top 19 bits), C/D `f32x4`.
+    M16N8K8TF32,
     /// `m16n8k32.s32.s8.s8.s32`: A `u32x4`, B `u32x2`, C/D `i32x4` (wrapping).
     M16N8K32S8,
     /// `m16n8k32.s32.u8.u8.s32`.
@@ -156,6 +159,7 @@ impl MmaKind {
         match self {
             MmaKind::M16N8K16F16 => "m16n8k16.f32.f16.f16.f32",
             MmaKind::M16N8K16BF16 => "m16n8k16.f32.bf16.bf16.f32",
+            MmaKind::M16N8K8TF32 => "m16n8k8.f32.tf32.tf32.f32",
             MmaKind::M16N8K32S8 => "m16n8k32.s32.s8.s8.s32",
             MmaKind::M16N8K32U8 => "m16n8k32.s32.u8.u8.s32",
         }
@@ -165,6 +169,7 @@ impl MmaKind {
     pub fn shape(self) -> (usize, usize, usize) {
         match self {
             MmaKind::M16N8K16F16 | MmaKind::M16N8K16BF16 => (16, 8, 16),
+            MmaKind::M16N8K8TF32 => (16, 8, 8),
             _ => (16, 8, 32),
         }
     }
@@ -174,6 +179,7 @@ impl MmaKind {
         match self {
             MmaKind::M16N8K16F16 => DType::F16,
             MmaKind::M16N8K16BF16 => DType::BF16,
+            MmaKind::M16N8K8TF32 => DType::TF32,
             MmaKind::M16N8K32S8 => DType::I8,
             MmaKind::M16N8K32U8 => DType::U8,
         }
@@ -182,8 +188,8 @@ impl MmaKind {
     /// The type of the C and D fragments.
     pub fn acc(self) -> Ty {
         match self {
-            MmaKind::M16N8K16F16 | MmaKind::M16N8K16BF16 => Ty::vec(DType::F32, 4),
-            _ => Ty::vec(DType::I32, 4),
+            MmaKind::M16N8K32S8 | MmaKind::M16N8K32U8 => Ty::vec(DType::I32, 4),
+            _ => Ty::vec(DType::F32, 4),
         }
     }
 }

@@ -105,8 +105,10 @@ fn inst(p: &Program, i: &Inst, depth: usize, out: &mut String) {
         Op::If { cond, then_block, else_block } => {
             writeln!(out, "{ind}{lhs}if {} {{  // {}", r(*cond), i.id).unwrap();
             block(p, then_block, depth + 1, out);
-            writeln!(out, "{ind}}} else {{").unwrap();
-            block(p, else_block, depth + 1, out);
+            if !else_block.insts.is_empty() || !else_block.yields.is_empty() {
+                writeln!(out, "{ind}}} else {{").unwrap();
+                block(p, else_block, depth + 1, out);
+            }
             writeln!(out, "{ind}}}").unwrap();
             return;
         }

@@ -14,7 +14,7 @@ pub enum MmaOperand {
     C,
 }
 
-/// Elements per 32-bit register of the A/B fragments.
+/// Elements per 32-bit register of the A/B fragments (2 for 16-bit, 4 for 8-bit, 1 for tf32).
 fn pack(kind: MmaKind) -> usize {
     (32 / kind.input().bits()) as usize
 }
@@ -29,7 +29,8 @@ pub fn fragment_len(kind: MmaKind, op: MmaOperand) -> usize {
 }
 
 /// The `(row, col)` of the operand's tile (A `M×K`, B `K×N`, C `M×N`) that element `i` of lane
-/// `lane`'s fragment holds (PTX ISA, "Matrix Fragments for mma.m16n8k16 / m16n8k32"). Element `i`
+/// `lane`'s fragment holds (PTX ISA, "Matrix Fragments for mma.m16n8k8 / m16n8k16 / m16n8k32":
+/// the three share one pattern scaled by the elements per register `p`). Element `i`
 /// of A/B sits in register `i / pack`, at bits `(i % pack)·w` (lowest first).
 pub fn mma_fragment(kind: MmaKind, op: MmaOperand, lane: usize, i: usize) -> (usize, usize) {
     let (group, tig) = (lane >> 2, lane % 4);
@@ -109,7 +110,7 @@ pub fn mma(kind: MmaKind, a: &[[u32; 4]], b: &[[u32; 2]], c: &[[u64; 4]]) -> Vec
     let w = input.bits() as usize;
     let elem = |regs: &[u32], i: usize| -> u64 {
         let p = 32 / w;
-        ((regs[i / p] >> ((i % p) * w)) as u64) & ((1u64 << w) - 1)
+        ((regs[i / p] as u64) >> ((i % p) * w)) & ((1u64 << w) - 1)
     };
     let mut am = vec![vec![0u64; k]; m];
     let mut bm = vec![vec![0u64; n]; k];
