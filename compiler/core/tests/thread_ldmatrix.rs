@@ -109,3 +109,80 @@ fn ldmatrix_misaligned_row_is_reported() {
     let e = emulate(&b.finish(), &mut [], [1, 1, 1], 32).unwrap_err();
     assert!(matches!(e.kind, EmuErrorKind::Misaligned { align: 16, .. }), "{e}");
 }
+
+/// `stmatrix`: lane `l` holds value `v` = tile element `atoms::stmatrix(..).coords(l, v)` (gathered
+/// from global memory by an index table), stores its fragment with `stmatrix` at the row addresses
+/// `ldmatrix` uses, and the shared tile (zeroed first) is copied back out.
+#[test]
+fn stmatrix_matches_layout_atoms() {
+    let tile: Vec<f64> = (0..256).map(|i| (i + 1) as f64).collect();
+    for count in [1u32, 2, 4] {
+        for trans in [false, true] {
+            let layout = atoms::stmatrix(count, trans).unwrap();
+            let nv = layout.num_values();
+            let mut table = Vec::new();
+            for lane in 0..32 {
+                for v in 0..nv {
+                    let c = layout.coords(lane, v).unwrap();
+                    table.push((c[0] * 16 + c[1]) as f64);
+                }
+            }
+            let mut b = Builder::new("stmatrix");
+            let src = b.param_global("src", DType::F16);
+            let idx = b.param_global("idx", DType::I32);
+            let out = b.param_global("out", DType::F16);
+            let s = b.shared("tile", 512, 128);
+            let l = b.lane_id();
+            let sixteen = b.i32(16);
+            let off = b.mul(l, sixteen);
+            let z = b.const_bits(Ty::U32, 0);
+            let zeros = b.pack(&[z; 4]);
+            b.store_shared(s, off, zeros, None);
+            b.bar_sync();
+            let mut elems = Vec::new();
+            for v in 0..nv as i32 {
+                let n = b.i32(nv as i32);
+                let slot = b.mul(l, n);
+                let vv = b.i32(v);
+                let slot = b.add(slot, vv);
+                let four = b.i32(4);
+                let toff = b.mul(slot, four);
+                let toff = b.cast(toff, DType::I64);
+                let e = b.load_global(idx, toff, Ty::I32, None, None);
+                let two = b.i32(2);
+                let goff = b.mul(e, two);
+                let goff = b.cast(goff, DType::I64);
+                elems.push(b.load_global(src, goff, Ty::scalar(DType::F16), None, None));
+            }
+            let frag = b.pack(&elems);
+            let (eight, two) = (b.i32(8), b.i32(2));
+            let j = b.div(l, eight);
+            let r = b.rem(l, eight);
+            let jr = b.rem(j, two);
+            let jc = b.div(j, two);
+            let row = b.mul(jr, eight);
+            let row = b.add(row, r);
+            let col = b.mul(jc, eight);
+            let e = b.mul(row, sixteen);
+            let e = b.add(e, col);
+            let addr = b.mul(e, two);
+            b.stmatrix(s, addr, frag, trans);
+            b.bar_sync();
+            let v = b.load_shared(s, off, Ty::vec(DType::U32, 4));
+            let goff = b.cast(off, DType::I64);
+            b.store_global(out, goff, v, None);
+            let mut args = vec![ArgValue::tensor(DType::F16, &tile), ArgValue::tensor(DType::I32, &table), ArgValue::zeros(DType::F16, 256)];
+            emulate(&b.finish(), &mut args, [1, 1, 1], 32).unwrap();
+            let got = args[2].values();
+            let mut expect = vec![0.0; 256];
+            for lane in 0..32 {
+                for v in 0..nv {
+                    let c = layout.coords(lane, v).unwrap();
+                    let i = (c[0] * 16 + c[1]) as usize;
+                    expect[i] = tile[i];
+                }
+            }
+            assert_eq!(got, expect, "x{count} trans={trans}");
+        }
+    }
+}

@@ -322,6 +322,12 @@ impl Builder {
         self.push1(Op::Ldmatrix { buf, offset, count, trans }, Ty::vec(DType::U32, count))
     }
 
+    /// `stmatrix` of `value` (32 bits per matrix: `u32x{count}` or `f16x{2count}`).
+    pub fn stmatrix(&mut self, buf: usize, offset: Reg, value: Reg, trans: bool) {
+        let count = self.ty(value).bits() / 32;
+        self.push(Op::Stmatrix { buf, offset, value, count, trans }, &[]);
+    }
+
     pub fn mma(&mut self, kind: MmaKind, a: Reg, b: Reg, c: Reg) -> Reg {
         self.push1(Op::Mma { kind, a, b, c }, kind.acc())
     }

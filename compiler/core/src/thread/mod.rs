@@ -5,7 +5,7 @@
 //! fragment); instructions sit in nested [`Block`]s with structured control flow (`for`, `if` with
 //! yields), as in the tile IR. The op set ([`Op`]) is close to PTX: thread and block indices, kernel
 //! arguments, arithmetic with the tile language's scalar semantics, predicated global and shared
-//! memory accesses, `cp.async`, `bar.sync`, `shfl.sync`, `ldmatrix`, `mma.sync`, `lop3`, `prmt`
+//! memory accesses, `cp.async`, `bar.sync`, `shfl.sync`, `ldmatrix`, `stmatrix`, `mma.sync`, `lop3`, `prmt`
 //! and f16x2 arithmetic.
 //!
 //! * [`Builder`] constructs programs (a lowering pass's interface);

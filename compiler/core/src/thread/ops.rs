@@ -259,6 +259,10 @@ pub enum Op {
     /// `ldmatrix.sync.aligned.m8n8.x{count}[.trans].shared.b16`: lanes `8j..8j+7` give the byte
     /// offsets (in `buf`) of the 16-byte rows of matrix `j`; each lane receives `u32x{count}`.
     Ldmatrix { buf: usize, offset: Reg, count: u32, trans: bool },
+    /// `stmatrix.sync.aligned.m8n8.x{count}[.trans].shared.b16` (sm_90): the inverse of `ldmatrix`;
+    /// `value` (`u32x{count}`, 32 bits per matrix) is distributed as `ldmatrix` would have
+    /// returned it, and lanes `8j..8j+7` give the row addresses of matrix `j`.
+    Stmatrix { buf: usize, offset: Reg, value: Reg, count: u32, trans: bool },
     /// `mma.sync.aligned.{kind}.row.col d, a, b, c`: the whole warp.
     Mma { kind: MmaKind, a: Reg, b: Reg, c: Reg },
     /// `for iv = lo; iv < hi; iv += step` (i32, `step > 0`) carrying `init` through `body`, whose
@@ -300,6 +304,7 @@ impl Op {
             Op::BarSync => "bar.sync".into(),
             Op::Shfl { mode, .. } => format!("shfl.sync.{}", mode.name()),
             Op::Ldmatrix { count, trans, .. } => format!("ldmatrix.x{count}{}", if *trans { ".trans" } else { "" }),
+            Op::Stmatrix { count, trans, .. } => format!("stmatrix.x{count}{}", if *trans { ".trans" } else { "" }),
             Op::Mma { kind, .. } => format!("mma.sync.{}", kind.name()),
             Op::For { .. } => "for".into(),
             Op::If { .. } => "if".into(),
@@ -326,6 +331,7 @@ impl Op {
             Op::LoadShared { offset, .. } | Op::Ldmatrix { offset, .. } => vec![*offset],
             Op::CpAsync { soffset, goffset, pred, .. } => [vec![*soffset, *goffset], opt(pred)].concat(),
             Op::Shfl { value, b, .. } => vec![*value, *b],
+            Op::Stmatrix { offset, value, .. } => vec![*offset, *value],
             Op::Mma { a, b, c, .. } => vec![*a, *b, *c],
             Op::For { lo, hi, step, init, .. } => [vec![*lo, *hi, *step], init.clone()].concat(),
             Op::If { cond, .. } => vec![*cond],
@@ -343,6 +349,6 @@ impl Op {
 
     /// Whether all threads of a warp (those of `mask` for `shfl`) must execute it together.
     pub fn is_warp_collective(&self) -> bool {
-        matches!(self, Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Mma { .. })
+        matches!(self, Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. })
     }
 }

@@ -91,6 +91,7 @@ fn inst(p: &Program, i: &Inst, depth: usize, out: &mut String) {
         }
         Op::Shfl { value, b, c, mask, .. } => format!("{name} {}, {}, 0x{c:x}, 0x{mask:08x}", r(*value), r(*b)),
         Op::Ldmatrix { buf, offset, .. } => format!("{name} {}[{}]", sname(*buf), r(*offset)),
+        Op::Stmatrix { buf, offset, value, .. } => format!("{name} {}[{}], {}", sname(*buf), r(*offset), r(*value)),
         Op::For { lo, hi, step, init, body } => {
             let iters: Vec<String> = body.args[1..].iter().zip(init).map(|(&a, &x)| format!("{} = {}", r(a), r(x))).collect();
             let mut s = format!("for {} = {} to {} step {}", r(body.args[0]), r(*lo), r(*hi), r(*step));

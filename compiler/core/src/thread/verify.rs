@@ -335,6 +335,13 @@ impl Verifier<'_> {
                 self.shared(*buf, *offset, 16)?;
                 expect_results(&[Ty::vec(DType::U32, *count)])?
             }
+            Op::Stmatrix { buf, offset, value, count, .. } => {
+                if ![1, 2, 4].contains(count) || t(*value).bits() != 32 * count {
+                    return Err(format!("x1, x2 or x4 with 32 bits per matrix, not x{count} of {}", t(*value)));
+                }
+                self.shared(*buf, *offset, 16)?;
+                expect_results(&[])?
+            }
             Op::Mma { kind, a, b, c } => {
                 if t(*a).bits() != 128 || t(*b).bits() != 64 || t(*c) != kind.acc() {
                     return Err(format!("A of 128 bits, B of 64 bits and C of {} expected, not {}, {}, {}", kind.acc(), t(*a), t(*b), t(*c)));

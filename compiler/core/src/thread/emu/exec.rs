@@ -142,7 +142,7 @@ impl<'a> Run<'a> {
                 self.shared.epoch += 1;
                 Ok(())
             }
-            Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Mma { .. } => self.collective(inst, active),
+            Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } => self.collective(inst, active),
             Op::For { lo, hi, step, init, body } => self.for_loop(inst, active, (*lo, *hi, *step), init, body),
             Op::If { cond, then_block, else_block } => {
                 let mut then_t = Vec::new();
@@ -383,7 +383,9 @@ impl<'a> Run<'a> {
                 }
                 return Ok(None);
             }
-            Op::BarSync | Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Mma { .. } | Op::For { .. } | Op::If { .. } => unreachable!("handled by inst"),
+            Op::BarSync | Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } | Op::For { .. } | Op::If { .. } => {
+                unreachable!("handled by inst")
+            }
         };
         Ok(Some(v))
     }
@@ -448,6 +450,28 @@ impl<'a> Run<'a> {
                             })
                             .collect();
                         self.set(base + l, inst.results[0], full(regs));
+                    }
+                }
+                Op::Stmatrix { buf, offset, value, count, trans } => {
+                    // rows[j][r]: the 16 bytes of row r of matrix j, gathered from the lanes'
+                    // registers as ldmatrix would have distributed them.
+                    let mut rows = vec![vec![[0u8; 16]; 8]; *count as usize];
+                    for l in 0..32u32 {
+                        let regs = u32s(&to_bytes(self.p.ty(*value), &self.read(inst, base + l, *value)?));
+                        for (j, reg) in regs.iter().enumerate() {
+                            for h in 0..2 {
+                                let (m, r, c) = warp::ldmatrix_fragment(*trans, l as usize, 2 * j + h);
+                                let half = (reg >> (16 * h)) as u16;
+                                rows[m][r][2 * c..2 * c + 2].copy_from_slice(&half.to_le_bytes());
+                            }
+                        }
+                    }
+                    for (j, matrix) in rows.iter().enumerate() {
+                        for (r, row) in matrix.iter().enumerate() {
+                            let t = base + 8 * j as u32 + r as u32;
+                            let addr = self.shared_addr(inst, t, *buf, *offset, 16)?;
+                            self.shared.write(t, addr, row).map_err(|k| self.err(inst, Some(t), k))?;
+                        }
                     }
                 }
                 Op::Mma { kind, a, b, c } => {
