@@ -6,7 +6,8 @@
 //! * floats: the exact result of `+ − × ÷ %` is computed in f64 and rounded once to the dtype
 //!   (f64 carries at least 2p+2 bits of every narrower format, so the double rounding is innocuous);
 //!   `fma` rounds once exactly (round-to-odd in f64, then to the dtype); `min`/`max` return the
-//!   other operand when one is NaN (PTX `min`/`max`); a NaN result is the canonical NaN;
+//!   other operand when one is NaN and order -0 below +0 (PTX `min`/`max`); a NaN result is the
+//!   dtype's canonical NaN (`neg` flips the sign bit instead);
 //! * integers: results wrap to the width; `x / 0` is all ones and `x % 0 = x`; `MIN / -1` wraps;
 //!   shift amounts of at least the width give 0 (or the sign for `shr` of a signed type), as PTX;
 //! * bool: `and`/`min`, `or`/`max`, `xor`;
@@ -53,6 +54,9 @@ pub fn binary(op: BinOp, dt: DType, a: u64, b: u64) -> Result<u64, Invalid> {
             BinOp::Mul => x * y,
             BinOp::Div => x / y,
             BinOp::Rem => x % y,
+            // -0 < +0 for min/max (PTX); f64::min leaves the sign of an equal zero open.
+            BinOp::Min if x == 0.0 && y == 0.0 => if x.is_sign_negative() { x } else { y },
+            BinOp::Max if x == 0.0 && y == 0.0 => if x.is_sign_negative() { y } else { x },
             BinOp::Min => x.min(y),
             BinOp::Max => x.max(y),
             _ => return Err(Invalid(format!("`{}` on {dt}", op.name()))),
@@ -240,6 +244,8 @@ mod tests {
         assert_eq!(binary(BinOp::Shr, i8t, 0x80, 0xff).unwrap(), 0xff);
         assert_eq!(binary(BinOp::Shr, i8t, 0x40, 0xff).unwrap(), 0);
         assert_eq!(unary(UnOp::Neg, DType::F16, 0x0000), 0x8000);
+        assert_eq!(binary(BinOp::Min, DType::F16, 0x0000, 0x8000).unwrap(), 0x8000);
+        assert_eq!(binary(BinOp::Max, DType::F16, 0x8000, 0x0000).unwrap(), 0x0000);
         assert_eq!(unary(UnOp::Neg, DType::F32, 0xff80_0000), 0x7f80_0000);
     }
 }
