@@ -111,6 +111,27 @@ fn barrier_in_divergent_if_is_a_deadlock() {
     assert!(e.to_string().contains("deadlock"), "{e}");
 }
 
+/// An emulator error renders against the tile source like any diagnostic.
+#[test]
+fn errors_render_as_diagnostics() {
+    let source = tilec_core::Source::new("k.tile", "let x = 1;\nbarrier();\n");
+    let mut b = Builder::new("k");
+    let t = b.thread_id();
+    let c = b_eq(&mut b, t, 0);
+    b.if_(c, &[], |b| {
+        b.set_span(Some(Span::new(11, 20)));
+        b.bar_sync();
+        vec![]
+    }, |_| vec![]);
+    let p = b.finish();
+    let e = emulate(&p, &mut [], [1, 1, 1], 64).unwrap_err();
+    let text = e.to_diagnostic(&p).render(&source, false);
+    assert!(text.contains("k.tile:2:1"), "{text}");
+    assert!(text.contains("in `bar.sync` (op4)"), "{text}");
+    assert!(text.contains("deadlock: bar.sync reached by 1 of the block's 64 threads"), "{text}");
+    assert!(text.contains("block (0, 0, 0), thread 1 (warp 0, lane 1)"), "{text}");
+}
+
 #[test]
 fn out_of_bounds_and_misaligned_accesses_are_reported() {
     // Global: thread t loads element t of an 8-element tensor with 16 threads.

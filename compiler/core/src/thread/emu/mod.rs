@@ -137,6 +137,22 @@ impl fmt::Display for EmuError {
 
 impl std::error::Error for EmuError {}
 
+impl EmuError {
+    /// The error as a diagnostic of the project: the message, a label at the instruction's source
+    /// span when it has one, and notes naming the instruction, block and thread.
+    pub fn to_diagnostic(&self, program: &Program) -> crate::Diagnostic {
+        let mut d = crate::Diagnostic::error(format!("thread program `{}`: {}", program.name, self.kind));
+        let inst = self.op.and_then(|id| program.inst(id));
+        if let (Some(span), Some(i)) = (self.span, inst) {
+            d = d.with_label(span, format!("in `{}` ({})", i.op.name(), i.id));
+        } else if let Some(i) = inst {
+            d = d.with_note(format!("in `{}` ({}), which has no source span", i.op.name(), i.id));
+        }
+        let who = self.thread.map(|t| format!(", thread {t} (warp {}, lane {})", t / 32, t % 32)).unwrap_or_default();
+        d.with_note(format!("block ({}, {}, {}){who}", self.block[0], self.block[1], self.block[2]))
+    }
+}
+
 fn invalid(m: String) -> EmuError {
     EmuError { kind: EmuErrorKind::Invalid(m), op: None, span: None, block: [0; 3], thread: None }
 }
