@@ -359,3 +359,47 @@ thread_program axpy(x: global f32*, n: dim) {
 ";
     assert_eq!(print_program(&p), expect);
 }
+
+/// Every holder of a replicated value storing it (threads t and t + 32 hold element t % 32) is a
+/// global race; letting one holder store (predicate `t < 32`) is not. A block reading what another
+/// block wrote in the same launch is a race too.
+#[test]
+fn global_races_are_reported() {
+    for guarded in [false, true] {
+        let mut b = Builder::new("replicated_store");
+        let out = b.param_global("out", DType::I32);
+        let t = b.thread_id();
+        let k32 = b.i32(32);
+        let e = b.rem(t, k32);
+        let four = b.i32(4);
+        let off = b.mul(e, four);
+        let off = b.cast(off, DType::I64);
+        let first = b.cmp(CmpOp::Lt, t, k32);
+        b.store_global(out, off, e, guarded.then_some(first));
+        let mut args = vec![ArgValue::zeros(DType::I32, 32)];
+        let r = emulate(&b.finish(), &mut args, [1, 1, 1], 64);
+        if guarded {
+            r.unwrap();
+            assert_eq!(args[0].values(), (0..32).map(|i| i as f64).collect::<Vec<_>>());
+        } else {
+            let e = r.unwrap_err();
+            assert!(matches!(&e.kind, EmuErrorKind::GlobalRace { tensor, offset: 0, first_thread: Some(0), first_write: true, second_thread: 32, second_write: true, .. } if tensor == "out"), "{e}");
+        }
+    }
+
+    let mut b = Builder::new("cross_block");
+    let x = b.param_global("x", DType::I32);
+    let blk = b.block_id(0);
+    let zero = b.i32(0);
+    let z64 = b.i64(0);
+    let is0 = b.cmp(CmpOp::Eq, blk, zero);
+    b.if_(is0, &[], |b| {
+        b.store_global(x, z64, blk, None);
+        vec![]
+    }, |b| {
+        b.load_global(x, z64, Ty::I32, None, None);
+        vec![]
+    });
+    let e = emulate(&b.finish(), &mut [ArgValue::zeros(DType::I32, 1)], [2, 1, 1], 1).unwrap_err();
+    assert!(matches!(e.kind, EmuErrorKind::GlobalRace { first_block: Some([0, 0, 0]), first_write: true, second_block: [1, 0, 0], second_write: false, .. }), "{e}");
+}

@@ -5,6 +5,7 @@
 
 mod collective;
 
+use super::global::GlobalTracker;
 use super::shared::Shared;
 use super::{ArgValue, EmuError, EmuErrorKind};
 use crate::thread::ops::{Op, Special};
@@ -31,6 +32,7 @@ struct Async {
 struct Run<'a> {
     p: &'a Program,
     args: &'a mut [ArgValue],
+    global: &'a mut GlobalTracker,
     block: [u32; 3],
     grid: [u32; 3],
     nthreads: u32,
@@ -41,10 +43,11 @@ struct Run<'a> {
 }
 
 /// Runs block `block` of the grid.
-pub fn run_block(p: &Program, args: &mut [ArgValue], block: [u32; 3], grid: [u32; 3], nthreads: u32) -> Result<(), EmuError> {
+pub fn run_block(p: &Program, args: &mut [ArgValue], global: &mut GlobalTracker, block: [u32; 3], grid: [u32; 3], nthreads: u32) -> Result<(), EmuError> {
     let mut run = Run {
         p,
         args,
+        global,
         block,
         grid,
         nthreads,
@@ -330,6 +333,7 @@ impl<'a> Run<'a> {
                 } else {
                     let off = self.int(inst, t, *offset)?;
                     let range = self.global_range(inst, t, *param, off, lty.bits() / 8)?;
+                    self.global.read(*param, range.clone(), self.block, t).map_err(|k| self.err(inst, Some(t), k))?;
                     full(from_bytes(*lty, &self.global_bytes(*param)[range]))
                 }
             }
@@ -338,6 +342,7 @@ impl<'a> Run<'a> {
                     let bytes = to_bytes(ty(*value), &self.read(inst, t, *value)?);
                     let off = self.int(inst, t, *offset)?;
                     let range = self.global_range(inst, t, *param, off, bytes.len() as u32)?;
+                    self.global.write(*param, range.clone(), self.block, t).map_err(|k| self.err(inst, Some(t), k))?;
                     self.global_bytes(*param)[range].copy_from_slice(&bytes);
                 }
                 return Ok(None);
@@ -362,6 +367,7 @@ impl<'a> Run<'a> {
                 let data = if self.pred(inst, t, *pred)? {
                     let off = self.int(inst, t, *goffset)?;
                     let range = self.global_range(inst, t, *param, off, *bytes)?;
+                    self.global.read(*param, range.clone(), self.block, t).map_err(|k| self.err(inst, Some(t), k))?;
                     self.global_bytes(*param)[range].to_vec()
                 } else {
                     vec![0; *bytes as usize]

@@ -5,13 +5,15 @@
 //! its `then` branch for the threads whose condition holds, then its `else` branch for the others;
 //! a `for` runs its body for the threads whose induction variable is still below their bound. Since
 //! a race-free program's result does not depend on how threads interleave between barriers, this is
-//! one valid schedule; races are detected rather than hidden (see [`EmuErrorKind::SharedRace`]).
+//! one valid schedule; races are detected rather than hidden (see [`EmuErrorKind::SharedRace`] and
+//! [`EmuErrorKind::GlobalRace`]).
 //!
 //! Collectives are performed for the whole warp (`shfl.sync` for its member mask, `ldmatrix` and
 //! `mma.sync` for all 32 lanes) or block (`bar.sync`) at once, and it is an error if some of the
 //! threads that must take part are not active there (divergent code or an early-exited loop).
 
 mod exec;
+mod global;
 mod shared;
 
 use super::{verify, OpId, ParamKind, Program, Reg};
@@ -70,6 +72,18 @@ pub enum EmuErrorKind {
     /// Two accesses to one shared byte between two barriers, at least one a write, by different
     /// threads (`first` is the earlier access's thread, when known).
     SharedRace { buffer: String, offset: u32, first: Option<u32>, first_write: bool, second: u32, second_write: bool },
+    /// Two accesses to one byte of a global tensor in one launch by different threads, at least one
+    /// a write (the first thread is unknown when several read the byte).
+    GlobalRace {
+        tensor: String,
+        offset: u64,
+        first_block: Option<[u32; 3]>,
+        first_thread: Option<u32>,
+        first_write: bool,
+        second_block: [u32; 3],
+        second_thread: u32,
+        second_write: bool,
+    },
     /// An access outside a global tensor or a shared allocation.
     OutOfBounds { space: String, offset: i128, size: u32, len: u64 },
     /// An access whose address is not a multiple of its size.
@@ -108,6 +122,13 @@ impl fmt::Display for EmuErrorKind {
             SharedRace { buffer, offset, first, first_write, second, second_write } => {
                 let who = first.map(|t| format!("thread {t}")).unwrap_or_else(|| "another thread".into());
                 write!(f, "shared-memory race on byte {offset} of `{buffer}`: {} by {who} and {} by thread {second} with no bar.sync between", acc(*first_write), acc(*second_write))
+            }
+            GlobalRace { tensor, offset, first_block, first_thread, first_write, second_block, second_thread, second_write } => {
+                let who = match (first_block, first_thread) {
+                    (Some(b), Some(t)) => format!("thread {t} of block {b:?}"),
+                    _ => "several threads".into(),
+                };
+                write!(f, "global-memory race on byte {offset} of `{tensor}`: {} by {who} and {} by thread {second_thread} of block {second_block:?} in one launch", acc(*first_write), acc(*second_write))
             }
             OutOfBounds { space, offset, size, len } => write!(f, "out-of-bounds access: {size} bytes at byte offset {offset} of {space} ({len} bytes)"),
             Misaligned { space, offset, align } => write!(f, "misaligned access: byte offset {offset} of {space} is not a multiple of {align}"),
@@ -178,10 +199,13 @@ pub fn emulate(program: &Program, args: &mut [ArgValue], grid: [u32; 3], threads
     if threads_per_block == 0 || threads_per_block > 1024 {
         return Err(invalid(format!("{threads_per_block} threads per block (1..=1024)")));
     }
+    let sizes: Vec<usize> = args.iter().map(|a| if let ArgValue::Global { bytes, .. } = a { bytes.len() } else { 0 }).collect();
+    let names = program.params.iter().map(|p| p.name.clone()).collect();
+    let mut tracker = global::GlobalTracker::new(names, &sizes, grid);
     for z in 0..grid[2] {
         for y in 0..grid[1] {
             for x in 0..grid[0] {
-                exec::run_block(program, args, [x, y, z], grid, threads_per_block)?;
+                exec::run_block(program, args, &mut tracker, [x, y, z], grid, threads_per_block)?;
             }
         }
     }
