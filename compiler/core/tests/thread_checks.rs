@@ -3,7 +3,7 @@
 //! results read early; and the textual form.
 
 use tilec_core::syntax::Span;
-use tilec_core::thread::{emulate, print_program, verify, ArgValue, Builder, CmpOp, EmuErrorKind, OpId, Program, Ty};
+use tilec_core::thread::{emulate, print_program, verify, ArgValue, Builder, CmpOp, EmuErrorKind, OpId, Program, ThreadRef, Ty};
 use tilec_dtype::DType;
 
 /// Threads 0 and 1 store to shared byte 0; with `barrier`, thread 1 stores only after a bar.sync.
@@ -383,7 +383,7 @@ fn global_races_are_reported() {
             assert_eq!(args[0].values(), (0..32).map(|i| i as f64).collect::<Vec<_>>());
         } else {
             let e = r.unwrap_err();
-            assert!(matches!(&e.kind, EmuErrorKind::GlobalRace { tensor, offset: 0, first_thread: Some(0), first_write: true, second_thread: 32, second_write: true, .. } if tensor == "out"), "{e}");
+            assert!(matches!(&e.kind, EmuErrorKind::GlobalRace { tensor, offset: 0, first: Some(ThreadRef { thread: 0, .. }), first_write: true, second: ThreadRef { thread: 32, .. }, second_write: true } if tensor == "out"), "{e}");
         }
     }
 
@@ -401,5 +401,5 @@ fn global_races_are_reported() {
         vec![]
     });
     let e = emulate(&b.finish(), &mut [ArgValue::zeros(DType::I32, 1)], [2, 1, 1], 1).unwrap_err();
-    assert!(matches!(e.kind, EmuErrorKind::GlobalRace { first_block: Some([0, 0, 0]), first_write: true, second_block: [1, 0, 0], second_write: false, .. }), "{e}");
+    assert!(matches!(e.kind, EmuErrorKind::GlobalRace { first: Some(ThreadRef { block: [0, 0, 0], thread: 0 }), first_write: true, second: ThreadRef { block: [1, 0, 0], thread: 0 }, second_write: false, .. }), "{e}");
 }

@@ -18,6 +18,9 @@
 //! docs/thread.md describes the IR, the emulator and how a lowering is meant to use them.
 
 mod builder;
+// Emulation errors carry their whole location (op, span, block, thread) and the details of a race;
+// they end an emulation, so their size costs nothing on the paths that matter.
+#[allow(clippy::result_large_err)]
 mod emu;
 mod ops;
 mod print;
@@ -26,7 +29,7 @@ mod verify;
 mod warp;
 
 pub use builder::Builder;
-pub use emu::{emulate, ArgValue, EmuError, EmuErrorKind};
+pub use emu::{emulate, ArgValue, EmuError, EmuErrorKind, ThreadRef};
 pub use ops::{BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
 pub use print::print_program;
 pub use scalar::{lop3, prmt};

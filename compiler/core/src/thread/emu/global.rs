@@ -4,7 +4,7 @@
 //! threads, at least one a write, are a race — for example every holder of a replicated fragment
 //! storing it, where a lowering must let one holder store.
 
-use super::EmuErrorKind;
+use super::{EmuErrorKind, ThreadRef};
 
 /// A thread of the launch: `(linear block index, thread)`, stored plus one (0: nobody).
 type Who = u64;
@@ -15,11 +15,11 @@ fn who(block: u64, thread: u32) -> Who {
     (block << 11 | thread as u64) + 1
 }
 
-fn unwho(w: Who, grid: [u32; 3]) -> ([u32; 3], u32) {
+fn unwho(w: Who, grid: [u32; 3]) -> ThreadRef {
     let w = w - 1;
-    let (b, t) = (w >> 11, (w & 0x7ff) as u32);
+    let (b, thread) = (w >> 11, (w & 0x7ff) as u32);
     let (gx, gy) = (grid[0] as u64, grid[1] as u64);
-    ([(b % gx) as u32, (b / gx % gy) as u32, (b / (gx * gy)) as u32], t)
+    ThreadRef { block: [(b % gx) as u32, (b / gx % gy) as u32, (b / (gx * gy)) as u32], thread }
 }
 
 pub struct GlobalTracker {
@@ -40,21 +40,9 @@ impl GlobalTracker {
         }
     }
 
-    fn race(&self, param: usize, offset: usize, first: Who, first_write: bool, second: ([u32; 3], u32), second_write: bool) -> EmuErrorKind {
-        let (first_block, first_thread) = if first == MANY { (None, None) } else {
-            let (b, t) = unwho(first, self.grid);
-            (Some(b), Some(t))
-        };
-        EmuErrorKind::GlobalRace {
-            tensor: self.names[param].clone(),
-            offset: offset as u64,
-            first_block,
-            first_thread,
-            first_write,
-            second_block: second.0,
-            second_thread: second.1,
-            second_write,
-        }
+    fn race(&self, param: usize, offset: usize, first: Who, first_write: bool, second: ThreadRef, second_write: bool) -> EmuErrorKind {
+        let first = (first != MANY).then(|| unwho(first, self.grid));
+        EmuErrorKind::GlobalRace { tensor: self.names[param].clone(), offset: offset as u64, first, first_write, second, second_write }
     }
 
     fn linear(&self, block: [u32; 3]) -> u64 {
@@ -68,7 +56,7 @@ impl GlobalTracker {
         for i in range {
             let w = self.writer[param][i];
             if w != 0 && w != me {
-                return Err(self.race(param, i, w, true, (block, thread), false));
+                return Err(self.race(param, i, w, true, ThreadRef { block, thread }, false));
             }
             let r = &mut self.reader[param][i];
             if *r == 0 {
@@ -86,11 +74,11 @@ impl GlobalTracker {
         for i in range {
             let w = self.writer[param][i];
             if w != 0 && w != me {
-                return Err(self.race(param, i, w, true, (block, thread), true));
+                return Err(self.race(param, i, w, true, ThreadRef { block, thread }, true));
             }
             let r = self.reader[param][i];
             if r != 0 && r != me {
-                return Err(self.race(param, i, r, false, (block, thread), true));
+                return Err(self.race(param, i, r, false, ThreadRef { block, thread }, true));
             }
             self.writer[param][i] = me;
         }

@@ -60,6 +60,19 @@ impl ArgValue {
     }
 }
 
+/// A thread of a launch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadRef {
+    pub block: [u32; 3],
+    pub thread: u32,
+}
+
+impl fmt::Display for ThreadRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "thread {} of block {:?}", self.thread, self.block)
+    }
+}
+
 /// What went wrong while emulating.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EmuErrorKind {
@@ -74,16 +87,7 @@ pub enum EmuErrorKind {
     SharedRace { buffer: String, offset: u32, first: Option<u32>, first_write: bool, second: u32, second_write: bool },
     /// Two accesses to one byte of a global tensor in one launch by different threads, at least one
     /// a write (the first thread is unknown when several read the byte).
-    GlobalRace {
-        tensor: String,
-        offset: u64,
-        first_block: Option<[u32; 3]>,
-        first_thread: Option<u32>,
-        first_write: bool,
-        second_block: [u32; 3],
-        second_thread: u32,
-        second_write: bool,
-    },
+    GlobalRace { tensor: String, offset: u64, first: Option<ThreadRef>, first_write: bool, second: ThreadRef, second_write: bool },
     /// An access outside a global tensor or a shared allocation.
     OutOfBounds { space: String, offset: i128, size: u32, len: u64 },
     /// An access whose address is not a multiple of its size.
@@ -123,12 +127,9 @@ impl fmt::Display for EmuErrorKind {
                 let who = first.map(|t| format!("thread {t}")).unwrap_or_else(|| "another thread".into());
                 write!(f, "shared-memory race on byte {offset} of `{buffer}`: {} by {who} and {} by thread {second} with no bar.sync between", acc(*first_write), acc(*second_write))
             }
-            GlobalRace { tensor, offset, first_block, first_thread, first_write, second_block, second_thread, second_write } => {
-                let who = match (first_block, first_thread) {
-                    (Some(b), Some(t)) => format!("thread {t} of block {b:?}"),
-                    _ => "several threads".into(),
-                };
-                write!(f, "global-memory race on byte {offset} of `{tensor}`: {} by {who} and {} by thread {second_thread} of block {second_block:?} in one launch", acc(*first_write), acc(*second_write))
+            GlobalRace { tensor, offset, first, first_write, second, second_write } => {
+                let who = first.map(|w| w.to_string()).unwrap_or_else(|| "several threads".into());
+                write!(f, "global-memory race on byte {offset} of `{tensor}`: {} by {who} and {} by {second} in one launch", acc(*first_write), acc(*second_write))
             }
             OutOfBounds { space, offset, size, len } => write!(f, "out-of-bounds access: {size} bytes at byte offset {offset} of {space} ({len} bytes)"),
             Misaligned { space, offset, align } => write!(f, "misaligned access: byte offset {offset} of {space} is not a multiple of {align}"),
