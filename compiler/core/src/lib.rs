@@ -11,6 +11,7 @@ pub mod numeric;
 pub mod passes;
 pub mod sema;
 pub mod syntax;
+pub mod thread;
 pub mod tir;
 
 pub use diag::{Diagnostic, Source};

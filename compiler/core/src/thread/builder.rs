@@ -1,0 +1,381 @@
+//! Building thread-level programs: the interface of a lowering pass.
+//!
+//! A [`Builder`] appends instructions to the innermost open block; `for_` and `if_` take closures
+//! that build their bodies and return the yielded registers. Result types are inferred from the
+//! operands; [`super::verify`] checks the finished program.
+//!
+//! ```
+//! use tilec_core::thread::{Builder, Ty};
+//! use tilec_dtype::DType;
+//! let mut b = Builder::new("copy");
+//! let src = b.param_global("src", DType::F32);
+//! let dst = b.param_global("dst", DType::F32);
+//! let t = b.thread_id();
+//! let four = b.i32(4);
+//! let off = b.mul(t, four);
+//! let off = b.cast(off, DType::I64);
+//! let x = b.load_global(src, off, Ty::F32, None, None);
+//! b.store_global(dst, off, x, None);
+//! let p = b.finish();
+//! tilec_core::thread::verify(&p).unwrap();
+//! ```
+
+use super::ops::{BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
+use super::{Block, Inst, OpId, Param, ParamKind, Program, Reg, SharedAlloc, Ty};
+use crate::syntax::Span;
+use tilec_dtype::{encode, DType};
+
+pub struct Builder {
+    name: String,
+    params: Vec<Param>,
+    shared: Vec<SharedAlloc>,
+    regs: Vec<Ty>,
+    stack: Vec<Block>,
+    next_op: u32,
+    span: Option<Span>,
+}
+
+impl Builder {
+    pub fn new(name: &str) -> Builder {
+        Builder {
+            name: name.to_string(),
+            params: vec![],
+            shared: vec![],
+            regs: vec![],
+            stack: vec![Block::default()],
+            next_op: 0,
+            span: None,
+        }
+    }
+
+    /// A global tensor parameter; returns its index.
+    pub fn param_global(&mut self, name: &str, dtype: DType) -> usize {
+        self.add_param(name, ParamKind::Global(dtype))
+    }
+
+    /// A scalar parameter; returns its index (read it with [`Builder::param`]).
+    pub fn param_scalar(&mut self, name: &str, dtype: DType) -> usize {
+        self.add_param(name, ParamKind::Scalar(dtype))
+    }
+
+    /// A symbolic dimension (i64); returns its index.
+    pub fn param_dim(&mut self, name: &str) -> usize {
+        self.add_param(name, ParamKind::Dim)
+    }
+
+    fn add_param(&mut self, name: &str, kind: ParamKind) -> usize {
+        self.params.push(Param { name: name.to_string(), kind });
+        self.params.len() - 1
+    }
+
+    /// A static shared allocation of `bytes` bytes aligned to `align`; returns its index.
+    pub fn shared(&mut self, name: &str, bytes: u32, align: u32) -> usize {
+        self.shared.push(SharedAlloc { name: name.to_string(), bytes, align });
+        self.shared.len() - 1
+    }
+
+    /// The span given to the instructions built from now on.
+    pub fn set_span(&mut self, span: Option<Span>) {
+        self.span = span;
+    }
+
+    /// The type of a register.
+    pub fn ty(&self, r: Reg) -> Ty {
+        self.regs[r.index()]
+    }
+
+    /// A fresh register of type `ty` (for block arguments).
+    pub fn new_reg(&mut self, ty: Ty) -> Reg {
+        self.regs.push(ty);
+        Reg(self.regs.len() as u32 - 1)
+    }
+
+    fn next_id(&mut self) -> OpId {
+        self.next_op += 1;
+        OpId(self.next_op - 1)
+    }
+
+    /// Appends `op` with results of the given types; returns the result registers.
+    pub fn push(&mut self, op: Op, result_tys: &[Ty]) -> Vec<Reg> {
+        let id = self.next_id();
+        self.push_with_id(id, op, result_tys)
+    }
+
+    fn push_with_id(&mut self, id: OpId, op: Op, result_tys: &[Ty]) -> Vec<Reg> {
+        let results: Vec<Reg> = result_tys.iter().map(|&t| self.new_reg(t)).collect();
+        let span = self.span;
+        self.stack.last_mut().unwrap().insts.push(Inst { id, op, results: results.clone(), span });
+        results
+    }
+
+    fn push1(&mut self, op: Op, ty: Ty) -> Reg {
+        self.push(op, &[ty])[0]
+    }
+
+    // ---- constants and indices ----
+
+    /// A scalar constant from its bit pattern.
+    pub fn const_bits(&mut self, ty: Ty, bits: u64) -> Reg {
+        self.push1(Op::Const { ty, bits }, ty)
+    }
+
+    /// An integer constant of `dtype` (wrapped to its width).
+    pub fn const_int(&mut self, dtype: DType, v: i64) -> Reg {
+        let bits = if dtype.bits() >= 64 { v as u64 } else { (v as u64) & ((1u64 << dtype.bits()) - 1) };
+        self.const_bits(Ty::scalar(dtype), bits)
+    }
+
+    /// A float constant of `dtype` (rounded to it).
+    pub fn const_float(&mut self, dtype: DType, v: f64) -> Reg {
+        self.const_bits(Ty::scalar(dtype), encode(dtype, v))
+    }
+
+    pub fn i32(&mut self, v: i32) -> Reg {
+        self.const_int(DType::I32, v as i64)
+    }
+
+    pub fn u32(&mut self, v: u32) -> Reg {
+        self.const_int(DType::U32, v as i64)
+    }
+
+    pub fn i64(&mut self, v: i64) -> Reg {
+        self.const_int(DType::I64, v)
+    }
+
+    pub fn bool(&mut self, v: bool) -> Reg {
+        self.const_bits(Ty::BOOL, v as u64)
+    }
+
+    /// A register with every element uninitialised, to be filled with [`Builder::insert`].
+    pub fn undef(&mut self, ty: Ty) -> Reg {
+        self.push1(Op::Undef { ty }, ty)
+    }
+
+    pub fn special(&mut self, s: Special) -> Reg {
+        self.push1(Op::Special(s), Ty::I32)
+    }
+
+    pub fn thread_id(&mut self) -> Reg {
+        self.special(Special::ThreadId)
+    }
+
+    pub fn lane_id(&mut self) -> Reg {
+        self.special(Special::LaneId)
+    }
+
+    pub fn warp_id(&mut self) -> Reg {
+        self.special(Special::WarpId)
+    }
+
+    pub fn block_id(&mut self, axis: u8) -> Reg {
+        self.special(Special::BlockId(axis))
+    }
+
+    /// The value of scalar or dimension parameter `index`.
+    pub fn param(&mut self, index: usize) -> Reg {
+        let ty = match self.params.get(index).map(|p| &p.kind) {
+            Some(ParamKind::Scalar(d)) => Ty::scalar(*d),
+            _ => Ty::I64,
+        };
+        self.push1(Op::Param { index }, ty)
+    }
+
+    // ---- arithmetic ----
+
+    pub fn binary(&mut self, op: BinOp, a: Reg, b: Reg) -> Reg {
+        let ty = self.ty(a);
+        self.push1(Op::Binary { op, a, b }, ty)
+    }
+
+    pub fn add(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Add, a, b)
+    }
+    pub fn sub(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Sub, a, b)
+    }
+    pub fn mul(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Mul, a, b)
+    }
+    pub fn div(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Div, a, b)
+    }
+    pub fn rem(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Rem, a, b)
+    }
+    pub fn and(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::And, a, b)
+    }
+    pub fn or(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Or, a, b)
+    }
+    pub fn xor(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Xor, a, b)
+    }
+    pub fn shl(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Shl, a, b)
+    }
+    pub fn shr(&mut self, a: Reg, b: Reg) -> Reg {
+        self.binary(BinOp::Shr, a, b)
+    }
+
+    pub fn unary(&mut self, op: UnOp, a: Reg) -> Reg {
+        let ty = self.ty(a);
+        self.push1(Op::Unary { op, a }, ty)
+    }
+
+    /// `a·b + c` rounded once.
+    pub fn fma(&mut self, a: Reg, b: Reg, c: Reg) -> Reg {
+        let ty = self.ty(a);
+        self.push1(Op::Fma { a, b, c }, ty)
+    }
+
+    pub fn cmp(&mut self, op: CmpOp, a: Reg, b: Reg) -> Reg {
+        let ty = self.ty(a).with_dtype(DType::Bool);
+        self.push1(Op::Cmp { op, a, b }, ty)
+    }
+
+    pub fn select(&mut self, cond: Reg, a: Reg, b: Reg) -> Reg {
+        let ty = self.ty(a);
+        self.push1(Op::Select { cond, a, b }, ty)
+    }
+
+    pub fn cast(&mut self, a: Reg, to: DType) -> Reg {
+        let ty = self.ty(a).with_dtype(to);
+        self.push1(Op::Cast { a, to }, ty)
+    }
+
+    pub fn bitcast(&mut self, a: Reg, to: Ty) -> Reg {
+        self.push1(Op::Bitcast { a, to }, to)
+    }
+
+    /// A vector of the given scalars (at least one).
+    pub fn pack(&mut self, elems: &[Reg]) -> Reg {
+        let ty = Ty::vec(self.ty(elems[0]).dtype, elems.len() as u32);
+        self.push1(Op::Pack { elems: elems.to_vec() }, ty)
+    }
+
+    pub fn extract(&mut self, a: Reg, index: u32) -> Reg {
+        let ty = self.ty(a).elem();
+        self.push1(Op::Extract { a, index }, ty)
+    }
+
+    pub fn insert(&mut self, a: Reg, index: u32, value: Reg) -> Reg {
+        let ty = self.ty(a);
+        self.push1(Op::Insert { a, index, value }, ty)
+    }
+
+    pub fn lop3(&mut self, a: Reg, b: Reg, c: Reg, lut: u8) -> Reg {
+        self.push1(Op::Lop3 { a, b, c, lut }, Ty::U32)
+    }
+
+    pub fn prmt(&mut self, a: Reg, b: Reg, sel: Reg) -> Reg {
+        self.push1(Op::Prmt { a, b, sel }, Ty::U32)
+    }
+
+    // ---- memory ----
+
+    pub fn load_global(&mut self, param: usize, offset: Reg, ty: Ty, pred: Option<Reg>, other: Option<Reg>) -> Reg {
+        self.push1(Op::LoadGlobal { param, offset, ty, pred, other }, ty)
+    }
+
+    pub fn store_global(&mut self, param: usize, offset: Reg, value: Reg, pred: Option<Reg>) {
+        self.push(Op::StoreGlobal { param, offset, value, pred }, &[]);
+    }
+
+    pub fn load_shared(&mut self, buf: usize, offset: Reg, ty: Ty) -> Reg {
+        self.push1(Op::LoadShared { buf, offset, ty }, ty)
+    }
+
+    pub fn store_shared(&mut self, buf: usize, offset: Reg, value: Reg, pred: Option<Reg>) {
+        self.push(Op::StoreShared { buf, offset, value, pred }, &[]);
+    }
+
+    pub fn cp_async(&mut self, buf: usize, soffset: Reg, param: usize, goffset: Reg, bytes: u32, pred: Option<Reg>) {
+        self.push(Op::CpAsync { buf, soffset, param, goffset, bytes, pred }, &[]);
+    }
+
+    pub fn cp_async_commit(&mut self) {
+        self.push(Op::CpAsyncCommit, &[]);
+    }
+
+    pub fn cp_async_wait(&mut self, n: u32) {
+        self.push(Op::CpAsyncWait { n }, &[]);
+    }
+
+    pub fn bar_sync(&mut self) {
+        self.push(Op::BarSync, &[]);
+    }
+
+    // ---- warp collectives ----
+
+    /// A full-warp-style shuffle with the mode's default `c` operand.
+    pub fn shfl(&mut self, mode: ShflMode, value: Reg, b: Reg, mask: u32) -> Reg {
+        self.shfl_c(mode, value, b, mode.default_c(), mask)
+    }
+
+    pub fn shfl_c(&mut self, mode: ShflMode, value: Reg, b: Reg, c: u32, mask: u32) -> Reg {
+        let ty = self.ty(value);
+        self.push1(Op::Shfl { mode, value, b, c, mask }, ty)
+    }
+
+    pub fn ldmatrix(&mut self, buf: usize, offset: Reg, count: u32, trans: bool) -> Reg {
+        self.push1(Op::Ldmatrix { buf, offset, count, trans }, Ty::vec(DType::U32, count))
+    }
+
+    /// `stmatrix` of `value` (32 bits per matrix: `u32x{count}` or `f16x{2count}`).
+    pub fn stmatrix(&mut self, buf: usize, offset: Reg, value: Reg, trans: bool) {
+        let count = self.ty(value).bits() / 32;
+        self.push(Op::Stmatrix { buf, offset, value, count, trans }, &[]);
+    }
+
+    pub fn mma(&mut self, kind: MmaKind, a: Reg, b: Reg, c: Reg) -> Reg {
+        self.push1(Op::Mma { kind, a, b, c }, kind.acc())
+    }
+
+    // ---- control flow ----
+
+    /// `for iv in lo..hi step step` carrying `init`; `body(builder, iv, carried)` returns the next
+    /// carried values. Returns the final carried values.
+    pub fn for_(&mut self, lo: Reg, hi: Reg, step: Reg, init: &[Reg], body: impl FnOnce(&mut Builder, Reg, &[Reg]) -> Vec<Reg>) -> Vec<Reg> {
+        let id = self.next_id();
+        let iv = self.new_reg(Ty::I32);
+        let tys: Vec<Ty> = init.iter().map(|&r| self.ty(r)).collect();
+        let carried: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
+        let mut args = vec![iv];
+        args.extend(&carried);
+        self.stack.push(Block { args, ..Block::default() });
+        let yields = body(self, iv, &carried);
+        let mut block = self.stack.pop().unwrap();
+        block.yields = yields;
+        self.push_with_id(id, Op::For { lo, hi, step, init: init.to_vec(), body: block }, &tys)
+    }
+
+    /// `if cond` whose branches yield registers of types `tys`; returns the results.
+    pub fn if_(&mut self, cond: Reg, tys: &[Ty], then_f: impl FnOnce(&mut Builder) -> Vec<Reg>, else_f: impl FnOnce(&mut Builder) -> Vec<Reg>) -> Vec<Reg> {
+        let id = self.next_id();
+        let mut blocks = Vec::new();
+        for f in [Box::new(then_f) as Box<dyn FnOnce(&mut Builder) -> Vec<Reg>>, Box::new(else_f)] {
+            self.stack.push(Block::default());
+            let yields = f(self);
+            let mut block = self.stack.pop().unwrap();
+            block.yields = yields;
+            blocks.push(block);
+        }
+        let else_block = blocks.pop().unwrap();
+        let then_block = blocks.pop().unwrap();
+        self.push_with_id(id, Op::If { cond, then_block, else_block }, tys)
+    }
+
+    /// The finished program (not yet verified).
+    pub fn finish(mut self) -> Program {
+        assert_eq!(self.stack.len(), 1, "Builder::finish inside an open block");
+        Program {
+            name: self.name,
+            params: self.params,
+            shared: self.shared,
+            regs: self.regs,
+            body: self.stack.pop().unwrap(),
+            num_ops: self.next_op,
+        }
+    }
+}
