@@ -6,6 +6,7 @@
 
 pub mod diag;
 pub mod interp;
+pub mod lower;
 pub mod modules;
 pub mod numeric;
 pub mod passes;

@@ -1,0 +1,308 @@
+//! Tile IR → thread-level program, by the inferred register layouts (issue 6's lowering; this is its
+//! first slice).
+//!
+//! 1. Every tile value gets its layout from `passes::layout_infer`; in each thread it becomes one
+//!    register per value slot of that layout (`TvLayout::num_values`). Scalars are one register.
+//! 2. Slot `v` of thread `t` holds tile coordinate `coords(t, v)`: the value part is a constant of
+//!    the slot; the thread part is computed once from `thread_id` by the layout's thread modes
+//!    (`(tid / prefix) % extent * stride`). A thread whose index along a replication mode is not 0
+//!    holds copies, and does not store them.
+//! 3. Elementwise operations are per slot; operands of one operation share a layout (the inference
+//!    records a conversion otherwise, which this slice refuses). Loads and stores are per element,
+//!    bounds-masked, with the tile coordinate plus the view's offsets indexing the row-major tensor.
+//! 4. `for` loops carry their slots.
+//!
+//! Everything else (reductions, dot, shape operations, shared memory, conversions, packed types) is
+//! refused with a diagnostic at its source; the GPU backend covers those through its own lowering
+//! until this one grows.
+
+use crate::diag::Diagnostic;
+use crate::passes::layout_infer::{self, Layouts};
+use crate::syntax::Span;
+use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, Ty, UnOp};
+use crate::tir::{self, Dim, Inst, Kernel, Literal, Op, ParamKind, ValueId};
+use std::collections::HashMap;
+use tilec_dtype::DType;
+
+/// Lowers `kernel` to the thread program every thread of a block runs.
+pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
+    let layouts = layout_infer::infer(kernel)?;
+    if let Some(c) = layouts.conversions().first() {
+        return Err(refuse(c.at, "this tile changes layout here, which the thread-level lowering cannot do yet"));
+    }
+    let mut b = Builder::new(&kernel.name);
+    let mut params = Vec::new();
+    for p in &kernel.params {
+        params.push(match &p.kind {
+            ParamKind::Tensor { dtype, strides: None, .. } if dtype.bits() % 8 == 0 && !dtype.is_bool() => b.param_global(&p.name, *dtype),
+            ParamKind::Tensor { dtype, .. } => return Err(refuse(p.span, &format!("the thread-level lowering cannot access `{dtype}` tensors with this layout in memory yet"))),
+            ParamKind::Scalar(d) => b.param_scalar(&p.name, *d),
+        });
+    }
+    let dims: Vec<usize> = kernel.dims.iter().map(|d| b.param_dim(d)).collect();
+    let tid = b.thread_id();
+    let tid = b.cast(tid, DType::I64);
+    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new() };
+    cx.block(&kernel.body.insts)?;
+    Ok(cx.b.finish())
+}
+
+fn refuse(span: Span, message: &str) -> Diagnostic {
+    Diagnostic::at(span, message.to_string(), "not lowered to the thread-level program yet")
+        .with_note("the interpreter (`--device cpu`) and the GPU backend run every construct")
+}
+
+struct Lowering<'k> {
+    kernel: &'k Kernel,
+    layouts: Layouts,
+    b: Builder,
+    params: Vec<usize>,
+    dims: Vec<usize>,
+    tid: Reg,
+    env: HashMap<ValueId, Vec<Reg>>,
+}
+
+impl Lowering<'_> {
+    fn get(&self, v: ValueId) -> Vec<Reg> {
+        self.env[&v].clone()
+    }
+
+    fn block(&mut self, insts: &[Inst]) -> Result<(), Diagnostic> {
+        for inst in insts {
+            self.b.set_span(Some(inst.span));
+            self.inst(inst)?;
+        }
+        Ok(())
+    }
+
+    /// The layout of tile `v`.
+    fn layout(&self, v: ValueId) -> Result<tilec_layout::TvLayout, Diagnostic> {
+        self.layouts.of(v).cloned().ok_or_else(|| refuse(self.kernel.span_of(v), "this tile has no layout"))
+    }
+
+    /// Per slot: the tile coordinate this thread holds, and whether the thread is the first holder.
+    fn slots(&mut self, v: ValueId) -> Result<(Vec<Vec<Reg>>, Reg), Diagnostic> {
+        let l = self.layout(v)?;
+        let rank = l.shape().len();
+        let mut thread_part = vec![self.b.i64(0); rank];
+        let mut first = self.b.bool(true);
+        let mut prefix = 1i64;
+        for m in l.thread_modes().to_vec() {
+            let p = self.b.i64(prefix);
+            let q = self.b.div(self.tid, p);
+            let e = self.b.i64(m.extent);
+            let idx = self.b.rem(q, e);
+            match m.dim {
+                Some(d) => {
+                    let s = self.b.i64(m.stride);
+                    let step = self.b.mul(idx, s);
+                    thread_part[d] = self.b.add(thread_part[d], step);
+                }
+                None => {
+                    let zero = self.b.i64(0);
+                    let is_zero = self.b.cmp(CmpOp::Eq, idx, zero);
+                    first = self.b.binary(BinOp::And, first, is_zero);
+                }
+            }
+            prefix *= m.extent;
+        }
+        // Threads past the layout's (a small tile in a big block) hold nothing of their own.
+        let n = self.b.i64(l.num_threads());
+        let covered = self.b.cmp(CmpOp::Lt, self.tid, n);
+        first = self.b.binary(BinOp::And, first, covered);
+        let mut out = Vec::new();
+        for value in 0..l.num_values() {
+            let c = l.coords(0, value).map_err(|e| refuse(self.kernel.span_of(v), &e.to_string()))?;
+            out.push(
+                c.iter()
+                    .zip(&thread_part)
+                    .map(|(&k, &t)| {
+                        let kc = self.b.i64(k);
+                        self.b.add(t, kc)
+                    })
+                    .collect(),
+            );
+        }
+        Ok((out, first))
+    }
+
+    /// Per slot of the tile the memory op moves: the element's byte offset and its in-bounds predicate.
+    fn addresses(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId]) -> Result<(Vec<(Reg, Reg)>, Reg, DType), Diagnostic> {
+        let ParamKind::Tensor { dtype, shape, .. } = &self.kernel.params[tensor].kind else { unreachable!("loads read tensors") };
+        let dtype = *dtype;
+        let extents: Vec<Reg> = shape
+            .iter()
+            .map(|d| match d {
+                Dim::Sym(i) => self.b.param(self.dims[*i]),
+                Dim::Fixed(n) => self.b.i64(*n as i64),
+            })
+            .collect();
+        let offs: Vec<Reg> = offsets.iter().map(|o| self.get(*o)[0]).collect();
+        let (coords, first) = self.slots(tile)?;
+        let bytes = self.b.i64((dtype.bits() / 8) as i64);
+        let mut out = Vec::new();
+        for c in coords {
+            let mut linear = self.b.i64(0);
+            let mut inside = self.b.bool(true);
+            for d in 0..c.len() {
+                let g = self.b.add(offs[d], c[d]);
+                let zero = self.b.i64(0);
+                let lo = self.b.cmp(CmpOp::Ge, g, zero);
+                let hi = self.b.cmp(CmpOp::Lt, g, extents[d]);
+                let both = self.b.binary(BinOp::And, lo, hi);
+                inside = self.b.binary(BinOp::And, inside, both);
+                let scaled = self.b.mul(linear, extents[d]);
+                linear = self.b.add(scaled, g);
+            }
+            // A masked-off element's offset is clamped to 0: the emulator checks every address.
+            let zero = self.b.i64(0);
+            let safe = self.b.select(inside, linear, zero);
+            out.push((self.b.mul(safe, bytes), inside));
+        }
+        Ok((out, first, dtype))
+    }
+
+    fn inst(&mut self, inst: &Inst) -> Result<(), Diagnostic> {
+        let k = self.kernel;
+        let result_ty = inst.results.first().map(|r| k.ty(*r).clone());
+        let slots_of = |cx: &Self, v: ValueId| -> usize { cx.layouts.of(v).map_or(1, |l| l.num_values() as usize) };
+        let out: Vec<Reg> = match &inst.op {
+            Op::Const(lit) => {
+                let dt = result_ty.as_ref().expect("const has a result").dtype();
+                vec![match *lit {
+                    Literal::Int(v) => self.b.const_int(dt, v),
+                    Literal::Float(v) => self.b.const_float(dt, v),
+                    Literal::Bool(v) => self.b.bool(v),
+                }]
+            }
+            Op::BlockIndex(axis) => {
+                let id = self.b.block_id(*axis);
+                vec![self.b.cast(id, DType::I64)]
+            }
+            Op::DimSize(i) => vec![self.b.param(self.dims[*i])],
+            Op::ScalarParam(i) => vec![self.b.param(self.params[*i])],
+            Op::Unary(op, a) => {
+                let u = match op {
+                    tir::UnaryOp::Neg => UnOp::Neg,
+                    tir::UnaryOp::Not => UnOp::Not,
+                };
+                self.get(*a).into_iter().map(|x| self.b.unary(u, x)).collect()
+            }
+            Op::Binary(op, a, c) => {
+                let bop = match op {
+                    tir::BinaryOp::Add => BinOp::Add,
+                    tir::BinaryOp::Sub => BinOp::Sub,
+                    tir::BinaryOp::Mul => BinOp::Mul,
+                    tir::BinaryOp::Div => BinOp::Div,
+                    tir::BinaryOp::Rem => BinOp::Rem,
+                    tir::BinaryOp::Min => BinOp::Min,
+                    tir::BinaryOp::Max => BinOp::Max,
+                    tir::BinaryOp::And => BinOp::And,
+                    tir::BinaryOp::Or => BinOp::Or,
+                };
+                let (xs, ys) = (self.get(*a), self.get(*c));
+                xs.into_iter().zip(ys).map(|(x, y)| self.b.binary(bop, x, y)).collect()
+            }
+            Op::Compare(op, a, c) => {
+                let cop = match op {
+                    tir::CmpOp::Eq => CmpOp::Eq,
+                    tir::CmpOp::Ne => CmpOp::Ne,
+                    tir::CmpOp::Lt => CmpOp::Lt,
+                    tir::CmpOp::Le => CmpOp::Le,
+                    tir::CmpOp::Gt => CmpOp::Gt,
+                    tir::CmpOp::Ge => CmpOp::Ge,
+                };
+                let (xs, ys) = (self.get(*a), self.get(*c));
+                xs.into_iter().zip(ys).map(|(x, y)| self.b.cmp(cop, x, y)).collect()
+            }
+            Op::Cast(a) => {
+                let to = result_ty.as_ref().expect("cast has a result").dtype();
+                self.get(*a).into_iter().map(|x| self.b.cast(x, to)).collect()
+            }
+            Op::Where(c, x, y) => {
+                let (cs, xs, ys) = (self.get(*c), self.get(*x), self.get(*y));
+                cs.into_iter().zip(xs).zip(ys).map(|((c, x), y)| self.b.select(c, x, y)).collect()
+            }
+            Op::Fma(a, c, d) => {
+                let (xs, ys, zs) = (self.get(*a), self.get(*c), self.get(*d));
+                xs.into_iter().zip(ys).zip(zs).map(|((x, y), z)| self.b.fma(x, y, z)).collect()
+            }
+            Op::Arange { start } => {
+                let (coords, _) = self.slots(inst.results[0])?;
+                let s = self.b.i64(*start);
+                coords.into_iter().map(|c| self.b.add(c[0], s)).collect()
+            }
+            Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
+            Op::Annotate(a, _) => self.get(*a),
+            Op::Load { tensor, offsets } => {
+                let (addrs, _, dtype) = self.addresses(inst.results[0], *tensor, offsets)?;
+                let zero = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
+                addrs.into_iter().map(|(off, inside)| self.b.load_global(self.params[*tensor], off, Ty::scalar(dtype), Some(inside), Some(zero))).collect()
+            }
+            Op::Store { tensor, offsets, value, mask } => {
+                let (addrs, first, _) = self.addresses(*value, *tensor, offsets)?;
+                let vals = self.get(*value);
+                let masks = mask.map(|m| self.get(m));
+                for (i, ((off, inside), v)) in addrs.into_iter().zip(vals).enumerate() {
+                    let mut pred = self.b.binary(BinOp::And, inside, first);
+                    if let Some(ms) = &masks {
+                        pred = self.b.binary(BinOp::And, pred, ms[i]);
+                    }
+                    self.b.store_global(self.params[*tensor], off, v, Some(pred));
+                }
+                return Ok(());
+            }
+            Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
+            other => {
+                let name = if let Op::Math(m, _) = other { m.name() } else { other.name() };
+                return Err(refuse(inst.span, &format!("the thread-level lowering does not handle `{name}` yet")));
+            }
+        };
+        for (r, regs) in inst.results.iter().zip([out]) {
+            self.env.insert(*r, regs);
+        }
+        Ok(())
+    }
+
+    fn for_loop(&mut self, inst: &Inst, start: ValueId, end: ValueId, step: i64, inits: &[ValueId], body: &tir::Block) -> Result<(), Diagnostic> {
+        let init: Vec<Reg> = inits.iter().flat_map(|v| self.get(*v)).collect();
+        let counts: Vec<usize> = inits.iter().map(|v| self.get(*v).len()).collect();
+        // The thread program counts loops in i32.
+        let (lo, hi) = (self.get(start)[0], self.get(end)[0]);
+        let (lo, hi) = (self.b.cast(lo, DType::I32), self.b.cast(hi, DType::I32));
+        let st = self.b.i32(i32::try_from(step).map_err(|_| refuse(inst.span, "this loop step does not fit the thread program's 32-bit counter"))?);
+        let iv_dtype = self.kernel.ty(body.args[0]).dtype();
+        // `for_` lends its builder to the body: swap it into `self` so the body lowers like any block.
+        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
+        let mut failure = None;
+        let results = outer.for_(lo, hi, st, &init, |b, iv, carried| {
+            std::mem::swap(b, &mut self.b);
+            let iv = self.b.cast(iv, iv_dtype);
+            self.env.insert(body.args[0], vec![iv]);
+            let mut next = 0;
+            for (arg, n) in body.args[1..].iter().zip(&counts) {
+                self.env.insert(*arg, carried[next..next + n].to_vec());
+                next += n;
+            }
+            let yields = match self.block(&body.insts) {
+                Ok(()) => body.yields.iter().flat_map(|y| self.get(*y)).collect(),
+                Err(e) => {
+                    failure = Some(e);
+                    carried.to_vec()
+                }
+            };
+            std::mem::swap(b, &mut self.b);
+            yields
+        });
+        self.b = outer;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let mut next = 0;
+        for (r, n) in inst.results.iter().zip(&counts) {
+            self.env.insert(*r, results[next..next + n].to_vec());
+            next += n;
+        }
+        Ok(())
+    }
+}

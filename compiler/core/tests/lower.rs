@@ -1,0 +1,179 @@
+//! The tile IR → thread-level lowering, run on the emulator (every thread of every block) against the
+//! tile interpreter and against references computed here in f64, on ragged sizes with poisoned outputs.
+
+mod ops_common;
+
+use ops_common::{kernel, kernel_with, pack, rng, unpack};
+use rand::Rng;
+use tilec_core::interp::{self, Arg};
+use tilec_core::thread::{self, ArgValue};
+use tilec_core::tir::{Kernel, ParamKind};
+use tilec_dtype::DType;
+
+/// One launch argument for both executors.
+#[derive(Clone)]
+enum In {
+    Tensor(Vec<u8>),
+    Scalar(DType, f64),
+}
+
+fn grid_of(k: &Kernel, dims: &[i64]) -> [u32; 3] {
+    k.grid.clone().map(|e| e.eval(dims).expect("grid evaluates") as u32)
+}
+
+/// Runs `k` on the emulator; returns the tensors after the run.
+fn emulate(k: &Kernel, args: &[In], dims: &[i64]) -> Result<Vec<Vec<u8>>, String> {
+    let program = tilec_core::lower::lower(k).map_err(|d| d.message)?;
+    let mut emu_args: Vec<ArgValue> = k
+        .params
+        .iter()
+        .zip(args)
+        .map(|(p, a)| match (&p.kind, a) {
+            (ParamKind::Tensor { dtype, .. }, In::Tensor(b)) => ArgValue::Global { dtype: *dtype, bytes: b.clone() },
+            (_, In::Scalar(dt, v)) => ArgValue::Scalar { dtype: *dt, bits: scalar_bits(*dt, *v) },
+            _ => panic!("argument kinds"),
+        })
+        .collect();
+    emu_args.extend(dims.iter().map(|d| ArgValue::Dim(*d)));
+    thread::emulate(&program, &mut emu_args, grid_of(k, dims), k.threads()).map_err(|e| e.to_string())?;
+    Ok(emu_args
+        .into_iter()
+        .filter_map(|a| match a {
+            ArgValue::Global { bytes, .. } => Some(bytes),
+            _ => None,
+        })
+        .collect())
+}
+
+fn scalar_bits(dt: DType, v: f64) -> u64 {
+    let mut b = [0u8; 8];
+    let p = pack(dt, &[v]);
+    b[..p.len()].copy_from_slice(&p);
+    u64::from_le_bytes(b)
+}
+
+/// Runs `k` on the tile interpreter; returns the tensors after the run.
+fn interpret(k: &Kernel, args: &[In], dims: &[i64]) -> Vec<Vec<u8>> {
+    let mut tensors: Vec<Vec<u8>> = args.iter().filter_map(|a| if let In::Tensor(b) = a { Some(b.clone()) } else { None }).collect();
+    let mut it = tensors.iter_mut();
+    let mut iargs: Vec<Arg<'_>> = args
+        .iter()
+        .map(|a| match a {
+            In::Tensor(_) => Arg::Tensor(it.next().unwrap()),
+            In::Scalar(dt, v) => Arg::Scalar(interp::scalar_from_le_bytes(*dt, &pack(*dt, &[*v]))),
+        })
+        .collect();
+    interp::run(k, &mut iargs, dims).expect("interpreter runs");
+    drop(iargs);
+    tensors
+}
+
+fn poison(bytes: usize) -> Vec<u8> {
+    vec![0xFF; bytes]
+}
+
+fn random(n: usize, seed: u64) -> Vec<f64> {
+    let mut r = rng(seed);
+    (0..n).map(|_| r.random_range(-4.0..4.0f64).round() / 4.0 + r.random_range(-1.0..1.0)).collect()
+}
+
+const VECTOR_ADD: &str = "
+kernel vector_add<BLOCK: int = 256>(a: global f32[N], b: global f32[N], c: global f32[N])
+    grid(cdiv(N, BLOCK)) warps(4)
+{
+    let start = block.x * BLOCK;
+    store(c[start..], load(a[start..], [BLOCK]) + load(b[start..], [BLOCK]));
+}";
+
+#[test]
+fn vector_add_matches_f64_reference_on_ragged_lengths() {
+    for (n, block) in [(1usize, "256"), (1000, "256"), (3001, "512"), (77, "128"), (130, "64")] {
+        let k = kernel_with(VECTOR_ADD, &[("BLOCK", block)]);
+        let (a, b) = (random(n, n as u64), random(n, n as u64 + 1));
+        let args = [In::Tensor(pack(DType::F32, &a)), In::Tensor(pack(DType::F32, &b)), In::Tensor(poison(4 * n))];
+        let out = emulate(&k, &args, &[n as i64]).unwrap();
+        let c = unpack(DType::F32, &out[2], n);
+        for i in 0..n {
+            assert_eq!(c[i], ((a[i] as f32) + (b[i] as f32)) as f64, "n={n} block={block} element {i}");
+        }
+        assert_eq!(out[0], pack(DType::F32, &a), "inputs are left alone");
+    }
+}
+
+#[test]
+fn masks_where_arange_and_scalars_match_the_interpreter() {
+    let k = kernel(
+        "
+kernel masked(alpha: f32, x: global f32[N], y: global f32[N], z: global f16[N], w: global i32[N])
+    grid(cdiv(N, 128)) warps(2)
+{
+    let i = block.x * 128;
+    let v = load(x[i..], [128]);
+    let pos = load(x[i..], [128], mask: v > 0.0, other: -1.0);
+    store(y[i..], where(v < -0.5, alpha * v, pos - 0.25));
+    let even = (arange(128) % 2) == 0;
+    store(z[i..], cast<f16>(v * 3.0 + alpha), mask: even);
+    store(w[i..], cast<i32>(arange(128) + i) * 7 - cast<i32>(v * 10.0));
+}",
+    );
+    for n in [5usize, 128, 300, 1023] {
+        let x = random(n, 7 + n as u64);
+        let args = [In::Scalar(DType::F32, 1.5), In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * n)), In::Tensor(poison(2 * n)), In::Tensor(poison(4 * n))];
+        let emu = emulate(&k, &args, &[n as i64]).unwrap();
+        let reference = interpret(&k, &args, &[n as i64]);
+        assert_eq!(emu, reference, "n={n}");
+        // Independently: odd elements of z stay poisoned, w is exact.
+        let z = unpack(DType::F16, &emu[2], n);
+        assert!(z.iter().skip(1).step_by(2).all(|v| v.is_nan()), "masked-off stores must not write");
+        let w = ops_common::unpack_i(DType::I32, &emu[3], n);
+        for i in 0..n {
+            assert_eq!(w[i], (i as i128) * 7 - ((x[i] as f32) * 10.0).trunc() as i128, "w[{i}]");
+        }
+    }
+}
+
+#[test]
+fn two_dimensional_tiles_and_loops_match_the_interpreter() {
+    // Column sums of a [R, C] matrix folded over row blocks of 8, carried through a `for` loop.
+    let k = kernel(
+        "
+kernel fold(x: global f32[R, C], y: global f32[8, C]) grid(cdiv(C, 32)) warps(4) {
+    let j = block.x * 32;
+    let acc = zeros<f32>[8, 32];
+    for r in range(0, R, 8) {
+        acc = acc + load(x[r.., j..], [8, 32]) * 2.0;
+    }
+    store(y[0.., j..], acc);
+}",
+    );
+    for (r, c) in [(1usize, 1usize), (37, 45), (64, 32), (100, 70)] {
+        let x = random(r * c, (r * c) as u64);
+        let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * 8 * c))];
+        let dims = dims_for(&k, &[("R", r as i64), ("C", c as i64)]);
+        let emu = emulate(&k, &args, &dims).unwrap();
+        assert_eq!(emu, interpret(&k, &args, &dims), "r={r} c={c}");
+        let y = unpack(DType::F32, &emu[1], 8 * c);
+        for row in 0..8 {
+            for col in 0..c {
+                let want: f64 = (row..r).step_by(8).map(|i| x[i * c + col] * 2.0).sum();
+                assert!((y[row * c + col] - want).abs() <= 1e-5 * (1.0 + want.abs()), "y[{row},{col}] = {} want {want}", y[row * c + col]);
+            }
+        }
+    }
+}
+
+fn dims_for(k: &Kernel, given: &[(&str, i64)]) -> Vec<i64> {
+    k.dims.iter().map(|d| given.iter().find(|(n, _)| n == d).unwrap_or_else(|| panic!("dim {d}")).1).collect()
+}
+
+#[test]
+fn unsupported_operations_are_refused_at_their_source() {
+    let src = "kernel exps(x: global f32[N], y: global f32[N]) grid(1) warps(1) {
+    store(y[0..], exp(load(x[0..], [32])));
+}";
+    let k = kernel(src);
+    let err = tilec_core::lower::lower(&k).unwrap_err();
+    assert!(err.message.contains("does not handle `exp`"), "{}", err.message);
+    let rendered = tilec_core::diag::render_all(&[err], &tilec_core::Source::new("k.tile", src), false);
+    assert!(rendered.contains("not lowered"), "{rendered}");
+}
