@@ -1,4 +1,5 @@
-//! Running a kernel on host arrays: on the tile interpreter (CPU) or on a CUDA GPU.
+//! Running a kernel on host arrays: on the tile interpreter (CPU), as a thread-level program on the
+//! CPU emulator, or on a CUDA GPU.
 //!
 //! Both paths bind arguments through the runtime's manifest, so they check and infer exactly the same
 //! way: symbolic dims from the arrays bound to them, outputs allocated from their declared shape.
@@ -10,6 +11,7 @@ use tile_runtime::host::HostArray;
 use tile_runtime::manifest::CodeKind;
 use tile_runtime::RuntimeError;
 use tilec_core::interp::{self, Arg};
+use tilec_core::thread::{self, ArgValue};
 use tilec_core::tir::Kernel;
 
 /// Where a kernel runs.
@@ -17,6 +19,9 @@ use tilec_core::tir::Kernel;
 pub enum RunDevice {
     /// The tile interpreter on this machine's CPU.
     Cpu,
+    /// The thread-level program (lowered by the inferred layouts) on the CPU emulator: every thread of
+    /// every block, checking races, barriers and uninitialised reads.
+    Emu,
     /// The CUDA GPU with this ordinal.
     Cuda(usize),
 }
@@ -28,7 +33,8 @@ pub enum RunError {
     Bind(tile_runtime::bind::BindError),
     /// A parameter the kernel reads was given no value.
     Missing { kernel: String, param: String, what: String },
-    /// The interpreter stopped: a diagnostic pointing into the kernel's source.
+    /// The interpreter or the emulator stopped, or lowering refused: a diagnostic pointing into the
+    /// kernel's source.
     Interp(Box<tilec_core::Diagnostic>),
     /// Code generation for the GPU failed.
     Codegen(crate::CodegenError),
@@ -62,6 +68,11 @@ pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> 
             let launch = artifact::manifest(kernel, Target::Sm90).bind(args).map_err(RunError::Bind)?;
             check_inputs(kernel, &launch)?;
             run_interpreter(kernel, launch)
+        }
+        RunDevice::Emu => {
+            let launch = artifact::manifest(kernel, Target::Sm90).bind(args).map_err(RunError::Bind)?;
+            check_inputs(kernel, &launch)?;
+            run_emulator(kernel, launch)
         }
         RunDevice::Cuda(ordinal) => {
             let gpu = tile_runtime::cuda::CudaDevice::open(ordinal).map_err(|e| RunError::Runtime(Box::new(e)))?;
@@ -105,6 +116,39 @@ fn run_interpreter(kernel: &Kernel, mut launch: Launch) -> Result<Vec<(String, H
         .filter_map(|b| match b {
             BoundParam::Tensor { name, array, .. } => Some((name, array)),
             BoundParam::Scalar { .. } => None,
+        })
+        .collect())
+}
+
+fn run_emulator(kernel: &Kernel, launch: Launch) -> Result<Vec<(String, HostArray)>, RunError> {
+    let program = tilec_core::lower::lower(kernel).map_err(|d| RunError::Interp(Box::new(d)))?;
+    let mut args = Vec::new();
+    for b in &launch.params {
+        args.push(match b {
+            BoundParam::Tensor { array, .. } => ArgValue::Global { dtype: array.dtype, bytes: array.data.clone() },
+            BoundParam::Scalar { arg, .. } => {
+                let mut bits = [0u8; 8];
+                let le = arg.to_le_bytes();
+                bits[..le.len()].copy_from_slice(&le);
+                let tilec_core::tir::ParamKind::Scalar(dtype) = kernel.params[args.len()].kind else { unreachable!("bound in ABI order") };
+                ArgValue::Scalar { dtype, bits: u64::from_le_bytes(bits) }
+            }
+        });
+    }
+    args.extend(launch.dims.iter().map(|(_, v)| ArgValue::Dim(*v)));
+    if launch.grid.iter().all(|&g| g > 0) {
+        thread::emulate(&program, &mut args, launch.grid, kernel.threads()).map_err(|e| RunError::Interp(Box::new(e.to_diagnostic(&program))))?;
+    }
+    Ok(launch
+        .params
+        .into_iter()
+        .zip(args)
+        .filter_map(|(b, a)| match (b, a) {
+            (BoundParam::Tensor { name, mut array, .. }, ArgValue::Global { bytes, .. }) => {
+                array.data = bytes;
+                Some((name, array))
+            }
+            _ => None,
         })
         .collect())
 }

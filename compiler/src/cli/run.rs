@@ -13,6 +13,8 @@ pub enum DeviceArg {
     Auto,
     /// The tile interpreter on the CPU (the reference semantics)
     Cpu,
+    /// The thread-level program on the CPU emulator (every thread; checks races and barriers)
+    Emu,
     /// The first CUDA GPU
     Cuda,
 }
@@ -91,6 +93,7 @@ pub fn run(a: Args) -> CliResult {
     let device = match a.device {
         DeviceArg::Auto => execute::best_device(),
         DeviceArg::Cpu => RunDevice::Cpu,
+        DeviceArg::Emu => RunDevice::Emu,
         DeviceArg::Cuda => RunDevice::Cuda(0),
     };
     let results = execute::run(kernel, bindings, device).map_err(|e| match e {
@@ -100,6 +103,7 @@ pub fn run(a: Args) -> CliResult {
     })?;
     let where_ = match device {
         RunDevice::Cpu => "cpu (tile interpreter)".to_string(),
+        RunDevice::Emu => "emu (thread-level program on the CPU emulator)".to_string(),
         RunDevice::Cuda(i) => format!("cuda:{i}"),
     };
     eprintln!("ran `{}` on {where_}", kernel.name);

@@ -52,6 +52,15 @@ fn refuse(span: Span, message: &str) -> Diagnostic {
         .with_note("the interpreter (`--device cpu`) and the GPU backend run every construct")
 }
 
+/// The slots of a tile in a tensor.
+struct Access {
+    /// Per slot: the element's byte offset (0 where masked off) and whether it is in bounds.
+    elems: Vec<(Reg, Reg)>,
+    /// Whether this thread is the first holder of its elements (the one that stores them).
+    first: Reg,
+    dtype: DType,
+}
+
 struct Lowering<'k> {
     kernel: &'k Kernel,
     layouts: Layouts,
@@ -126,8 +135,8 @@ impl Lowering<'_> {
         Ok((out, first))
     }
 
-    /// Per slot of the tile the memory op moves: the element's byte offset and its in-bounds predicate.
-    fn addresses(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId]) -> Result<(Vec<(Reg, Reg)>, Reg, DType), Diagnostic> {
+    /// Where the slots of the tile a memory op moves lie in the tensor.
+    fn addresses(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId]) -> Result<Access, Diagnostic> {
         let ParamKind::Tensor { dtype, shape, .. } = &self.kernel.params[tensor].kind else { unreachable!("loads read tensors") };
         let dtype = *dtype;
         let extents: Vec<Reg> = shape
@@ -159,7 +168,7 @@ impl Lowering<'_> {
             let safe = self.b.select(inside, linear, zero);
             out.push((self.b.mul(safe, bytes), inside));
         }
-        Ok((out, first, dtype))
+        Ok(Access { elems: out, first, dtype })
     }
 
     fn inst(&mut self, inst: &Inst) -> Result<(), Diagnostic> {
@@ -235,12 +244,12 @@ impl Lowering<'_> {
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => {
-                let (addrs, _, dtype) = self.addresses(inst.results[0], *tensor, offsets)?;
+                let Access { elems: addrs, dtype, .. } = self.addresses(inst.results[0], *tensor, offsets)?;
                 let zero = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
                 addrs.into_iter().map(|(off, inside)| self.b.load_global(self.params[*tensor], off, Ty::scalar(dtype), Some(inside), Some(zero))).collect()
             }
             Op::Store { tensor, offsets, value, mask } => {
-                let (addrs, first, _) = self.addresses(*value, *tensor, offsets)?;
+                let Access { elems: addrs, first, .. } = self.addresses(*value, *tensor, offsets)?;
                 let vals = self.get(*value);
                 let masks = mask.map(|m| self.get(m));
                 for (i, ((off, inside), v)) in addrs.into_iter().zip(vals).enumerate() {
