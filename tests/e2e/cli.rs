@@ -27,6 +27,32 @@ fn run_vector_add_on_the_interpreter_for_n_100003() {
 }
 
 #[test]
+fn run_vector_add_as_a_thread_program_on_the_emulator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let n = 4099;
+    let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.73).sin() * 1e2).collect();
+    let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.29).cos()).collect();
+    let bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    HostArray::from_bytes(DType::F32, vec![n], bytes(&a)).unwrap().to_npy(p("a.npy")).unwrap();
+    HostArray::from_bytes(DType::F32, vec![n], bytes(&b)).unwrap().to_npy(p("b.npy")).unwrap();
+    let out = tilec(&["run", "examples/vector_add.tile", "--device", "emu", "-D", "BLOCK=512", &format!("a={}", p("a.npy")), &format!("b={}", p("b.npy")), "--out", &format!("c={}", p("c.npy"))]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("on emu"));
+    let c = HostArray::from_npy(tilec::runtime::npy::read(p("c.npy")).unwrap(), DType::F32, "c", None).unwrap();
+    for i in 0..n {
+        let got = f32::from_le_bytes(c.data[4 * i..4 * i + 4].try_into().unwrap());
+        assert_eq!(got.to_bits(), ((a[i] as f64 + b[i] as f64) as f32).to_bits(), "element {i}");
+    }
+
+    // What the lowering cannot do yet is refused at its source, with a non-zero exit.
+    HostArray::from_bytes(DType::F32, vec![3, 5], bytes(&a[..15])).unwrap().to_npy(p("x.npy")).unwrap();
+    let out = tilec(&["run", "examples/softmax.tile", "--device", "emu", &format!("x={}", p("x.npy"))]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("not lowered to the thread-level program yet"), "{err}");
+}
+
+#[test]
 fn build_writes_code_and_a_manifest_that_describe_the_kernel() {
     let dir = tempfile::tempdir().expect("temp dir");
     let ptx = dir.path().join("k.ptx");
