@@ -177,3 +177,41 @@ fn unsupported_operations_are_refused_at_their_source() {
     let rendered = tilec_core::diag::render_all(&[err], &tilec_core::Source::new("k.tile", src), false);
     assert!(rendered.contains("not lowered"), "{rendered}");
 }
+
+#[test]
+fn reductions_and_broadcasts_match_the_interpreter() {
+    // Row sums (f32 accumulation in another order than the interpreter's exact sum: compared with a
+    // tolerance against f64), column maxima broadcast back (exact), and `any` over the whole tile.
+    let mut seen = String::new();
+    for (br, bc, w) in [("4", "64", "4"), ("16", "32", "2"), ("2", "256", "8"), ("32", "8", "1")] {
+        let src = format!(
+            "kernel rows(x: global f32[R, C], s: global f32[R], d: global f32[R, C], hit: global i32[R]) grid(cdiv(R, {br})) warps({w}) {{
+    let r = block.x * {br};
+    let v = load(x[r.., 0..], [{br}, {bc}]);
+    store(s[r..], sum(v, dim: 1));
+    store(d[r.., 0..], v - max(v, dim: 1, keepdim: true));
+    store(hit[r..], zeros<i32>[{br}] + cast<i32>(any(v > 3.0)));
+}}"
+        );
+        let k = kernel(&src);
+        seen += &thread::print_program(&tilec_core::lower::lower(&k).unwrap());
+        let c: usize = bc.parse().unwrap();
+        for rows in [1usize, 37] {
+            let mut x = random(rows * c, (rows * c) as u64 + 3);
+            x.iter_mut().for_each(|v| *v *= 1.5);
+            let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * rows)), In::Tensor(poison(4 * rows * c)), In::Tensor(poison(4 * rows))];
+            let dims = dims_for(&k, &[("R", rows as i64), ("C", c as i64)]);
+            let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("br={br} bc={bc} warps={w}: {e}"));
+            let reference = interpret(&k, &args, &dims);
+            assert_eq!(emu[2], reference[2], "x - rowmax is exact (br={br} bc={bc} warps={w})");
+            assert_eq!(emu[3], reference[3], "any is exact");
+            let s = unpack(DType::F32, &emu[1], rows);
+            for i in 0..rows {
+                let want: f64 = x[i * c..(i + 1) * c].iter().map(|&v| v as f32 as f64).sum();
+                assert!((s[i] - want).abs() <= 1e-5 * (1.0 + want.abs()) * c as f64, "row {i}: {} want {want}", s[i]);
+            }
+        }
+    }
+    // Both ways across threads were taken: shuffles within warps, shared memory across them.
+    assert!(seen.contains("shfl") && seen.contains("bar.sync") && seen.contains("st.shared"), "{seen}");
+}

@@ -1,5 +1,5 @@
-//! Tile IR → thread-level program, by the inferred register layouts (issue 6's lowering; this is its
-//! first slice).
+//! Tile IR → thread-level program, by the inferred register layouts (the first slice of issue 6's
+//! lowering).
 //!
 //! 1. Every tile value gets its layout from `passes::layout_infer`; in each thread it becomes one
 //!    register per value slot of that layout (`TvLayout::num_values`). Scalars are one register.
@@ -10,17 +10,20 @@
 //! 3. Elementwise operations are per slot; operands of one operation share a layout (the inference
 //!    records a conversion otherwise, which this slice refuses). Loads and stores are per element,
 //!    bounds-masked, with the tile coordinate plus the view's offsets indexing the row-major tensor.
-//! 4. `for` loops carry their slots.
+//! 4. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
+//!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
+//!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
+//! 5. `for` loops carry their slots.
 //!
-//! Everything else (reductions, dot, shape operations, shared memory, conversions, packed types) is
-//! refused with a diagnostic at its source; the GPU backend covers those through its own lowering
-//! until this one grows.
+//! Everything else (dot, shape operations other than broadcast, math functions, shared memory
+//! tiles, `if`/`while`, conversions, strided and packed tensors) is refused with a diagnostic at its
+//! source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts};
 use crate::syntax::Span;
-use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, Ty, UnOp};
-use crate::tir::{self, Dim, Inst, Kernel, Literal, Op, ParamKind, ValueId};
+use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, ShflMode, Ty, UnOp};
+use crate::tir::{self, Dim, Inst, Kernel, Literal, Op, ParamKind, ReduceOp, ValueId};
 use std::collections::HashMap;
 use tilec_dtype::DType;
 
@@ -241,6 +244,8 @@ impl Lowering<'_> {
                 let s = self.b.i64(*start);
                 coords.into_iter().map(|c| self.b.add(c[0], s)).collect()
             }
+            Op::Reduce { op, value, dim } => self.reduce(inst, *op, *value, *dim)?,
+            Op::Broadcast(a) => self.broadcast(inst, *a)?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => {
@@ -271,6 +276,171 @@ impl Lowering<'_> {
             self.env.insert(*r, regs);
         }
         Ok(())
+    }
+
+    /// A reduction: each thread combines its own slots, then the threads along every reduced thread
+    /// mode combine theirs: a butterfly of shuffles inside a warp, through shared memory across warps.
+    /// Every holder ends with the whole result (the reduced modes become replication). Float sums
+    /// accumulate in f32 (f64 for f64) and round once at the end.
+    fn reduce(&mut self, inst: &Inst, op: ReduceOp, value: ValueId, dim: Option<usize>) -> Result<Vec<Reg>, Diagnostic> {
+        let k = self.kernel;
+        let l = self.layout(value)?;
+        let dims: Vec<usize> = dim.map_or_else(|| (0..l.rank()).collect(), |d| vec![d]);
+        let result = inst.results[0];
+        if let Some(rl) = self.layouts.of(result) {
+            let keepdim = rl.rank() == l.rank();
+            if l.reduce(&dims, keepdim).ok().as_ref() != Some(rl) {
+                return Err(refuse(inst.span, "this reduction's result is laid out apart from its operand, which the thread-level lowering cannot do yet"));
+            }
+        }
+        let (src, out) = (k.ty(value).dtype(), k.ty(result).dtype());
+        // Bools travel as u32 0/1 (shuffles move 32-bit values); `any` is their max, `all` their min.
+        let acc = match src {
+            DType::Bool => DType::U32,
+            d if d.is_float() && d != DType::F64 => DType::F32,
+            d => d,
+        };
+        let combine = match op {
+            ReduceOp::Sum => BinOp::Add,
+            ReduceOp::Max | ReduceOp::Any => BinOp::Max,
+            ReduceOp::Min | ReduceOp::All => BinOp::Min,
+        };
+        let red = |m: &tilec_layout::tv::Mode| m.dim.is_some_and(|d| dims.contains(&d));
+
+        // 1. Within the thread: slot `v` folds into the result slot made of its kept value digits.
+        let kept: i64 = l.value_modes().iter().filter(|m| !red(m)).map(|m| m.extent).product();
+        let mut partial: Vec<Option<Reg>> = vec![None; kept as usize];
+        for (v, x) in self.get(value).into_iter().enumerate() {
+            let (mut idx, mut r, mut scale) = (v as i64, 0i64, 1i64);
+            for m in l.value_modes() {
+                if !red(m) {
+                    r += (idx % m.extent) * scale;
+                    scale *= m.extent;
+                }
+                idx /= m.extent;
+            }
+            let x = self.b.cast(x, acc);
+            let slot = &mut partial[r as usize];
+            *slot = Some(match *slot {
+                None => x,
+                Some(p) => self.b.binary(combine, p, x),
+            });
+        }
+        let mut partial: Vec<Reg> = partial.into_iter().map(|p| p.expect("every result slot has an operand slot")).collect();
+
+        // 2. Across threads, one reduced thread mode at a time.
+        let mut prefix = 1i64;
+        for m in l.thread_modes().to_vec() {
+            if red(&m) && m.extent > 1 {
+                let pow2 = |x: i64| x & (x - 1) == 0;
+                if acc.bits() == 32 && pow2(prefix) && pow2(m.extent) && prefix * m.extent <= 32 {
+                    for p in partial.iter_mut() {
+                        let mut lane_xor = prefix;
+                        while lane_xor < prefix * m.extent {
+                            let x = self.b.i32(lane_xor as i32);
+                            let other = self.b.shfl(ShflMode::Bfly, *p, x, u32::MAX);
+                            *p = self.b.binary(combine, *p, other);
+                            lane_xor *= 2;
+                        }
+                    }
+                } else {
+                    partial = self.exchange(inst, &partial, acc, combine, prefix, m.extent, l.num_threads())?;
+                }
+            }
+            prefix *= m.extent;
+        }
+        Ok(partial
+            .into_iter()
+            .map(|p| if out == DType::Bool { let zero = self.b.const_int(acc, 0); self.b.cmp(CmpOp::Ne, p, zero) } else { self.b.cast(p, out) })
+            .collect())
+    }
+
+    /// Combines `partial` across the `extent` threads of one thread mode (thread index step
+    /// `prefix`) through shared memory: every thread writes its values, and after a barrier reads and
+    /// combines those of the threads that differ from it only along the mode.
+    #[allow(clippy::too_many_arguments)]
+    fn exchange(&mut self, inst: &Inst, partial: &[Reg], acc: DType, combine: BinOp, prefix: i64, extent: i64, layout_threads: i64) -> Result<Vec<Reg>, Diagnostic> {
+        let threads = i64::from(self.kernel.threads());
+        let bytes = (acc.bits() / 8) as i64;
+        let size = threads * partial.len() as i64 * bytes;
+        if threads % layout_threads != 0 || size > 48 * 1024 {
+            return Err(refuse(inst.span, "this reduction needs a cross-warp exchange the thread-level lowering cannot lay out yet"));
+        }
+        let buf = self.b.shared("reduce", size as u32, 16);
+        let n = partial.len() as i64;
+        let slot_bytes = self.b.i64(n * bytes);
+        let elem = self.b.i64(bytes);
+        let base = self.b.mul(self.tid, slot_bytes);
+        for (r, &p) in partial.iter().enumerate() {
+            let at = self.b.i64(r as i64 * bytes);
+            let off = self.b.add(base, at);
+            self.b.store_shared(buf, off, p, None);
+        }
+        self.b.bar_sync();
+        // The thread whose digit along the mode is 0, then steps of `prefix`.
+        let p = self.b.i64(prefix);
+        let e = self.b.i64(extent);
+        let q = self.b.div(self.tid, p);
+        let digit = self.b.rem(q, e);
+        let back = self.b.mul(digit, p);
+        let first = self.b.sub(self.tid, back);
+        let mut out = Vec::new();
+        for r in 0..n {
+            let mut total = None;
+            for j in 0..extent {
+                let step = self.b.i64(j * prefix);
+                let t = self.b.add(first, step);
+                let row = self.b.mul(t, slot_bytes);
+                let at = self.b.i64(r);
+                let col = self.b.mul(at, elem);
+                let off = self.b.add(row, col);
+                let x = self.b.load_shared(buf, off, Ty::scalar(acc));
+                total = Some(match total {
+                    None => x,
+                    Some(t) => self.b.binary(combine, t, x),
+                });
+            }
+            out.push(total.expect("a mode has at least one step"));
+        }
+        // The buffer is reused when the reduction runs again (in a loop).
+        self.b.bar_sync();
+        Ok(out)
+    }
+
+    /// A broadcast: the operand's layout is the result's with the broadcast dimensions' modes
+    /// replicated (the inference's rule), so each result slot reads an operand slot of its own thread.
+    fn broadcast(&mut self, inst: &Inst, a: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        let result = inst.results[0];
+        let xs = self.get(a);
+        let Some(rl) = self.layouts.of(result).cloned() else { return Ok(xs) };
+        let Some(al) = self.layouts.of(a).cloned() else {
+            // A scalar operand: every slot is that scalar.
+            return Ok(vec![xs[0]; rl.num_values() as usize]);
+        };
+        let (from, to) = (self.kernel.ty(a).shape().to_vec(), rl.shape().to_vec());
+        let lead = to.len() - from.len();
+        let dims: Vec<usize> = (0..to.len()).filter(|&d| d < lead || (from[d - lead] == 1 && to[d] != 1)).collect();
+        let mut want = rl.reduce(&dims, true).ok();
+        if lead > 0 {
+            want = want.and_then(|w| w.reduce(&(0..lead).collect::<Vec<_>>(), false).ok());
+        }
+        if want.as_ref() != Some(&al) {
+            return Err(refuse(inst.span, "this broadcast's operand is laid out apart from its result, which the thread-level lowering cannot do yet"));
+        }
+        let red = |m: &tilec_layout::tv::Mode| m.dim.is_some_and(|d| dims.contains(&d));
+        Ok((0..rl.num_values())
+            .map(|v| {
+                let (mut idx, mut r, mut scale) = (v, 0i64, 1i64);
+                for m in rl.value_modes() {
+                    if !red(m) {
+                        r += (idx % m.extent) * scale;
+                        scale *= m.extent;
+                    }
+                    idx /= m.extent;
+                }
+                xs[r as usize]
+            })
+            .collect())
     }
 
     fn for_loop(&mut self, inst: &Inst, start: ValueId, end: ValueId, step: i64, inits: &[ValueId], body: &tir::Block) -> Result<(), Diagnostic> {
