@@ -215,3 +215,31 @@ fn reductions_and_broadcasts_match_the_interpreter() {
     // Both ways across threads were taken: shuffles within warps, shared memory across them.
     assert!(seen.contains("shfl") && seen.contains("bar.sync") && seen.contains("st.shared"), "{seen}");
 }
+
+#[test]
+fn shape_operations_that_move_no_data_match_the_interpreter() {
+    // A transpose, unsqueeze/squeeze, a reshape, and the standard library's ragged-column mask, all
+    // of which the inference lays out so that no element changes thread or slot.
+    let k = kernel(
+        "
+use std::reduce;
+kernel shapes(x: global f32[R, C], t: global f32[C, R], m: global f32[R, C], s: global f32[R])
+    grid(1) warps(2)
+{
+    let v = load(x[0.., 0..], [16, 32]);
+    store(t[0.., 0..], transpose(v) + 1.0);
+    let masked = reduce::mask_cols(v, C - 3, -2.0);
+    store(m[0.., 0..], masked + cast<f32>(unsqueeze(arange(16), 1)) * 0.5);
+    store(s[0..], squeeze(reduce::row_max(masked), 1));
+}",
+    );
+    for (r, c) in [(16usize, 32usize), (5, 7), (13, 32)] {
+        let x = random(r * c, (r * c) as u64 + 11);
+        let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * r * c)), In::Tensor(poison(4 * r * c)), In::Tensor(poison(4 * r))];
+        let dims = dims_for(&k, &[("R", r as i64), ("C", c as i64)]);
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(emu, interpret(&k, &args, &dims), "r={r} c={c}");
+        let t = unpack(DType::F32, &emu[1], r * c);
+        assert!((0..r).all(|i| (0..c).all(|j| t[j * r + i] == (x[i * c + j] as f32 + 1.0) as f64)), "transpose");
+    }
+}

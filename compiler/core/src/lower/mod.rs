@@ -246,6 +246,8 @@ impl Lowering<'_> {
             }
             Op::Reduce { op, value, dim } => self.reduce(inst, *op, *value, *dim)?,
             Op::Broadcast(a) => self.broadcast(inst, *a)?,
+            Op::Reshape(a) => self.in_place(inst, *a, None)?,
+            Op::Permute { value, perm } => self.in_place(inst, *value, Some(perm))?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => {
@@ -441,6 +443,31 @@ impl Lowering<'_> {
                 xs[r as usize]
             })
             .collect())
+    }
+
+    /// A shape operation that moves no data: each thread keeps its registers when, for every
+    /// `(thread, slot)`, the result holds the element the operand held: the same row-major position
+    /// for a reshape, the permuted coordinate for a permute (`perm`). Checked exhaustively.
+    fn in_place(&mut self, inst: &Inst, a: ValueId, perm: Option<&[usize]>) -> Result<Vec<Reg>, Diagnostic> {
+        let result = inst.results[0];
+        let xs = self.get(a);
+        let (Some(al), Some(rl)) = (self.layouts.of(a), self.layouts.of(result)) else {
+            // A tile to or from a one-element shape held as a scalar.
+            return if xs.len() == 1 { Ok(xs) } else { Err(refuse(inst.span, "this shape operation mixes a tile and a scalar in a way the thread-level lowering cannot do yet")) };
+        };
+        let same = al.num_threads() == rl.num_threads()
+            && al.num_values() == rl.num_values()
+            && (0..al.num_threads()).all(|t| {
+                (0..al.num_values()).all(|v| match (perm, al.coords(t, v), rl.coords(t, v)) {
+                    (None, Ok(_), Ok(_)) => al.linear(t, v).ok() == rl.linear(t, v).ok(),
+                    (Some(p), Ok(c), Ok(d)) => p.iter().map(|&i| c[i]).eq(d),
+                    _ => false,
+                })
+            });
+        if !same {
+            return Err(refuse(inst.span, &format!("this `{}` moves elements between threads or slots, which the thread-level lowering cannot do yet", inst.op.name())));
+        }
+        Ok(xs)
     }
 
     fn for_loop(&mut self, inst: &Inst, start: ValueId, end: ValueId, step: i64, inits: &[ValueId], body: &tir::Block) -> Result<(), Diagnostic> {
