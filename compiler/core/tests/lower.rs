@@ -243,3 +243,49 @@ kernel shapes(x: global f32[R, C], t: global f32[C, R], m: global f32[R, C], s: 
         assert!((0..r).all(|i| (0..c).all(|j| t[j * r + i] == (x[i * c + j] as f32 + 1.0) as f64)), "transpose");
     }
 }
+
+/// Every tensor parameter random (outputs poisoned), scalars small positive, on the given dims.
+fn example_args(k: &Kernel, dims: &[i64], seed: u64) -> Vec<In> {
+    k.params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match &p.kind {
+            ParamKind::Tensor { dtype, shape, .. } => {
+                let n: usize = shape
+                    .iter()
+                    .map(|d| match d {
+                        tilec_core::tir::Dim::Sym(s) => dims[*s] as usize,
+                        tilec_core::tir::Dim::Fixed(n) => *n as usize,
+                    })
+                    .product();
+                if k.reads(i) {
+                    In::Tensor(pack(*dtype, &random(n, seed + i as u64)))
+                } else {
+                    In::Tensor(poison(dtype.nbytes(n)))
+                }
+            }
+            ParamKind::Scalar(dt) => In::Scalar(*dt, 1e-5),
+        })
+        .collect()
+}
+
+#[test]
+fn softmax_layernorm_and_rmsnorm_examples_run_as_thread_programs() {
+    for (file, name) in [("softmax.tile", "softmax"), ("layernorm.tile", "layernorm"), ("layernorm.tile", "rmsnorm")] {
+        let src = std::fs::read_to_string(format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let program = tilec_core::compile_to_tir(&src, &Default::default()).unwrap_or_else(|_| panic!("{file} compiles"));
+        let k = program.kernels.iter().find(|k| k.name == name).unwrap();
+        for (m, n) in [(3i64, 700i64), (5, 64)] {
+            let dims = dims_for(k, &[("M", m), ("N", n)]);
+            let args = example_args(k, &dims, (m * n) as u64);
+            let emu = emulate(k, &args, &dims).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let reference = interpret(k, &args, &dims);
+            for (e, r) in emu.iter().zip(&reference) {
+                let (e, r) = (unpack(DType::F32, e, e.len() / 4), unpack(DType::F32, r, r.len() / 4));
+                for (i, (x, y)) in e.iter().zip(&r).enumerate() {
+                    assert!((x - y).abs() <= 2e-5 * (1.0 + y.abs()), "{name} m={m} n={n} element {i}: {x} vs the interpreter's {y}");
+                }
+            }
+        }
+    }
+}

@@ -13,17 +13,19 @@
 //! 4. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
-//! 5. `for` loops carry their slots.
+//! 5. Reshapes and permutes that keep every element in its thread and slot pass registers through.
+//! 6. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
+//! 7. `for` loops carry their slots.
 //!
-//! Everything else (dot, shape operations other than broadcast, math functions, shared memory
-//! tiles, `if`/`while`, conversions, strided and packed tensors) is refused with a diagnostic at its
-//! source; the interpreter and the GPU backend run those.
+//! Everything else (dot, repeat, bitcast, cumsum, shared-memory tiles, `if`/`while`, layout
+//! conversions, strided and packed tensors) is refused with a diagnostic at its source; the
+//! interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts};
 use crate::syntax::Span;
 use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, ShflMode, Ty, UnOp};
-use crate::tir::{self, Dim, Inst, Kernel, Literal, Op, ParamKind, ReduceOp, ValueId};
+use crate::tir::{self, Dim, Inst, Kernel, Literal, MathOp, Op, ParamKind, ReduceOp, ValueId};
 use std::collections::HashMap;
 use tilec_dtype::DType;
 
@@ -244,6 +246,7 @@ impl Lowering<'_> {
                 let s = self.b.i64(*start);
                 coords.into_iter().map(|c| self.b.add(c[0], s)).collect()
             }
+            Op::Math(m, a) => self.math(inst, *m, *a)?,
             Op::Reduce { op, value, dim } => self.reduce(inst, *op, *value, *dim)?,
             Op::Broadcast(a) => self.broadcast(inst, *a)?,
             Op::Reshape(a) => self.in_place(inst, *a, None)?,
@@ -278,6 +281,45 @@ impl Lowering<'_> {
             self.env.insert(*r, regs);
         }
         Ok(())
+    }
+
+    /// A math function per slot, as the GPU computes it: in f32 (f64 only for square roots), `exp`
+    /// and `log` through the base-2 instructions.
+    fn math(&mut self, inst: &Inst, m: MathOp, a: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        let (dt, out) = (self.kernel.ty(a).dtype(), self.kernel.ty(inst.results[0]).dtype());
+        let xs = self.get(a);
+        if m == MathOp::Abs {
+            return Ok(xs.into_iter().map(|x| self.b.unary(UnOp::Abs, x)).collect());
+        }
+        let work = match dt {
+            DType::F64 if matches!(m, MathOp::Sqrt | MathOp::Rsqrt) => DType::F64,
+            DType::F64 => return Err(refuse(inst.span, &format!("the thread-level lowering has no f64 `{}` yet", m.name()))),
+            _ => DType::F32,
+        };
+        Ok(xs
+            .into_iter()
+            .map(|x| {
+                let x = self.b.cast(x, work);
+                let y = match m {
+                    MathOp::Exp => {
+                        let log2e = self.b.const_float(work, std::f64::consts::LOG2_E);
+                        let scaled = self.b.mul(x, log2e);
+                        self.b.unary(UnOp::Ex2, scaled)
+                    }
+                    MathOp::Exp2 => self.b.unary(UnOp::Ex2, x),
+                    MathOp::Log => {
+                        let ln2 = self.b.const_float(work, std::f64::consts::LN_2);
+                        let l2 = self.b.unary(UnOp::Lg2, x);
+                        self.b.mul(l2, ln2)
+                    }
+                    MathOp::Log2 => self.b.unary(UnOp::Lg2, x),
+                    MathOp::Sqrt => self.b.unary(UnOp::Sqrt, x),
+                    MathOp::Rsqrt => self.b.unary(UnOp::Rsqrt, x),
+                    MathOp::Abs => unreachable!("handled above"),
+                };
+                self.b.cast(y, out)
+            })
+            .collect())
     }
 
     /// A reduction: each thread combines its own slots, then the threads along every reduced thread

@@ -84,6 +84,30 @@ pub enum UnOp {
     Neg,
     /// Bitwise complement on integers (`not.b`), logical not on bool.
     Not,
+    /// Absolute value (`abs`): clears a float's sign bit; wraps on the most negative integer.
+    Abs,
+    /// Square root, correctly rounded (`sqrt.rn`), f32 and f64.
+    Sqrt,
+    /// Reciprocal square root (`rsqrt.approx`), f32 and f64.
+    Rsqrt,
+    /// Base-2 exponential (`ex2.approx`), f32.
+    Ex2,
+    /// Base-2 logarithm (`lg2.approx`), f32.
+    Lg2,
+}
+
+impl UnOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnOp::Neg => "neg",
+            UnOp::Not => "not",
+            UnOp::Abs => "abs",
+            UnOp::Sqrt => "sqrt.rn",
+            UnOp::Rsqrt => "rsqrt.approx",
+            UnOp::Ex2 => "ex2.approx",
+            UnOp::Lg2 => "lg2.approx",
+        }
+    }
 }
 
 /// Comparisons; a NaN operand makes every comparison false except `ne` (IEEE).
@@ -282,8 +306,7 @@ impl Op {
             Op::Special(s) => s.name(),
             Op::Param { .. } => "param".into(),
             Op::Binary { op, .. } => op.name().into(),
-            Op::Unary { op: UnOp::Neg, .. } => "neg".into(),
-            Op::Unary { op: UnOp::Not, .. } => "not".into(),
+            Op::Unary { op, .. } => op.name().into(),
             Op::Fma { .. } => "fma".into(),
             Op::Cmp { op, .. } => format!("cmp.{}", op.name()),
             Op::Select { .. } => "select".into(),

@@ -96,6 +96,15 @@ pub fn unary(op: UnOp, dt: DType, a: u64) -> u64 {
         UnOp::Neg if dt == DType::E8M0 => encode(dt, -decode(dt, a)),
         UnOp::Neg if dt.is_float() => a ^ (1u64 << (dt.bits() - 1)),
         UnOp::Neg => wrap(dt, -decode_int(dt, a)),
+        UnOp::Abs if dt == DType::E8M0 => a,
+        UnOp::Abs if dt.is_float() => a & !(1u64 << (dt.bits() - 1)),
+        UnOp::Abs => wrap(dt, decode_int(dt, a).abs()),
+        // The approximate functions are emulated correctly rounded; the hardware's `.approx` results
+        // are within a few ulp of these (PTX ISA, "Floating-point instructions").
+        UnOp::Sqrt => encode(dt, decode(dt, a).sqrt()),
+        UnOp::Rsqrt => encode(dt, 1.0 / decode(dt, a).sqrt()),
+        UnOp::Ex2 => encode(dt, decode(dt, a).exp2()),
+        UnOp::Lg2 => encode(dt, decode(dt, a).log2()),
     }
 }
 
@@ -227,6 +236,23 @@ mod tests {
         let h = |v: f64| encode(DType::F16, v);
         let r = fma(DType::F16, h(1.0 + 2f64.powi(-10)), h(1.0), h(2f64.powi(-11))).unwrap();
         assert_eq!(decode(DType::F16, r), 1.0 + 2f64.powi(-9));
+    }
+
+    #[test]
+    fn math_functions() {
+        let f = |v: f32| u64::from(v.to_bits());
+        assert_eq!(unary(UnOp::Abs, DType::F32, f(-0.0)), f(0.0));
+        assert_eq!(unary(UnOp::Abs, DType::F32, f(f32::NEG_INFINITY)), f(f32::INFINITY));
+        assert_eq!(unary(UnOp::Abs, DType::I32, 0x8000_0000), 0x8000_0000, "abs wraps the most negative");
+        assert_eq!(unary(UnOp::Abs, DType::I8, 0xfb), 5);
+        assert_eq!(unary(UnOp::Sqrt, DType::F32, f(2.0)), f(2.0f32.sqrt()), "correctly rounded");
+        assert!(f32::from_bits(unary(UnOp::Sqrt, DType::F32, f(-1.0)) as u32).is_nan());
+        assert_eq!(unary(UnOp::Rsqrt, DType::F32, f(0.25)), f(2.0));
+        assert_eq!(unary(UnOp::Rsqrt, DType::F32, f(0.0)), f(f32::INFINITY));
+        assert_eq!(unary(UnOp::Ex2, DType::F32, f(-3.0)), f(0.125));
+        assert_eq!(unary(UnOp::Ex2, DType::F32, f(200.0)), f(f32::INFINITY));
+        assert_eq!(unary(UnOp::Lg2, DType::F32, f(1024.0)), f(10.0));
+        assert_eq!(unary(UnOp::Lg2, DType::F32, f(0.0)), f(f32::NEG_INFINITY));
     }
 
     #[test]

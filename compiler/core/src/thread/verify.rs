@@ -215,7 +215,14 @@ impl Verifier<'_> {
             }
             Op::Unary { op, a } => {
                 let d = t(*a).dtype;
-                if (*op == UnOp::Neg && d.is_bool()) || (*op == UnOp::Not && d.is_float()) {
+                let defined = match op {
+                    UnOp::Neg => !d.is_bool(),
+                    UnOp::Not => !d.is_float(),
+                    UnOp::Abs => d.is_float() || d.is_signed(),
+                    UnOp::Sqrt | UnOp::Rsqrt => matches!(d, DType::F32 | DType::F64),
+                    UnOp::Ex2 | UnOp::Lg2 => d == DType::F32,
+                };
+                if !defined || !t(*a).is_scalar() && !matches!(op, UnOp::Neg | UnOp::Not) {
                     return Err(format!("not defined on {d}"));
                 }
                 expect_results(&[t(*a)])?
