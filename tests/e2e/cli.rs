@@ -45,9 +45,26 @@ fn run_vector_add_as_a_thread_program_on_the_emulator() {
         assert_eq!(got.to_bits(), ((a[i] as f64 + b[i] as f64) as f32).to_bits(), "element {i}");
     }
 
-    // What the lowering cannot do yet is refused at its source, with a non-zero exit.
-    HostArray::from_bytes(DType::F32, vec![3, 5], bytes(&a[..15])).unwrap().to_npy(p("x.npy")).unwrap();
-    let out = tilec(&["run", "examples/softmax.tile", "--device", "emu", &format!("x={}", p("x.npy"))]);
+    // Softmax (reductions across warps, exp, broadcasts) on the emulator agrees with the interpreter.
+    let x: Vec<f32> = (0..3 * 700).map(|i| (i as f32 * 0.013).sin() * 4.0).collect();
+    HostArray::from_bytes(DType::F32, vec![3, 700], bytes(&x)).unwrap().to_npy(p("x.npy")).unwrap();
+    let mut ys = Vec::new();
+    for device in ["emu", "cpu"] {
+        let y = p(&format!("y_{device}.npy"));
+        let out = tilec(&["run", "examples/softmax.tile", "--device", device, &format!("x={}", p("x.npy")), "--out", &format!("y={y}")]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        ys.push(HostArray::from_npy(tilec::runtime::npy::read(&y).unwrap(), DType::F32, "y", None).unwrap().data);
+    }
+    for (e, c) in ys[0].chunks(4).zip(ys[1].chunks(4)) {
+        let (e, c) = (f32::from_le_bytes(e.try_into().unwrap()), f32::from_le_bytes(c.try_into().unwrap()));
+        assert!((e - c).abs() <= 1e-6 + 1e-5 * c.abs(), "emu {e} vs cpu {c}");
+    }
+
+    // What the lowering cannot do yet (`dot`) is refused at its source, with a non-zero exit.
+    let zeros = |r: usize, c: usize| HostArray::from_bytes(DType::F16, vec![r, c], vec![0; 2 * r * c]).unwrap();
+    zeros(8, 16).to_npy(p("a.npy")).unwrap();
+    zeros(16, 8).to_npy(p("b.npy")).unwrap();
+    let out = tilec(&["run", "examples/matmul.tile", "--device", "emu", &format!("a={}", p("a.npy")), &format!("b={}", p("b.npy"))]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("not lowered to the thread-level program yet"), "{err}");
 }
