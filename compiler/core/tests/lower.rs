@@ -289,3 +289,53 @@ fn softmax_layernorm_and_rmsnorm_examples_run_as_thread_programs() {
         }
     }
 }
+
+#[test]
+fn matmul_example_runs_with_staged_dots() {
+    let src = std::fs::read_to_string(format!("{}/../../examples/matmul.tile", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let program = tilec_core::compile_to_tir(&src, &Default::default()).unwrap_or_else(|_| panic!("matmul compiles"));
+    let k = &program.kernels[0];
+    let layouts = tilec_core::passes::layout_infer::infer(k).unwrap();
+    assert_eq!(layouts.dots().len(), 1);
+    let (m, n, kk) = (70usize, 40usize, 50usize);
+    let dims = dims_for(k, &[("M", m as i64), ("N", n as i64), ("K", kk as i64)]);
+    let args = example_args(k, &dims, 5);
+    let emu = emulate(k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+    let (In::Tensor(a), In::Tensor(b)) = (&args[0], &args[1]) else { unreachable!() };
+    let (a, b) = (unpack(DType::F16, a, m * kk), unpack(DType::F16, b, kk * n));
+    let c = unpack(DType::F16, &emu[2], m * n);
+    for i in 0..m {
+        for j in 0..n {
+            let want: f64 = (0..kk).map(|p| a[i * kk + p] * b[p * n + j]).sum();
+            assert!((c[i * n + j] - want).abs() <= 2e-3 * (1.0 + want.abs()), "c[{i},{j}] = {} want {want}", c[i * n + j]);
+        }
+    }
+}
+
+#[test]
+fn layout_conversions_go_through_shared_memory() {
+    // `transpose(v)` keeps v's threads; adding a tile loaded in its own coalesced layout makes
+    // inference convert one of them.
+    let k = kernel(
+        "
+kernel mix(x: global f32[R, C], z: global f32[C, R], y: global f32[C, R], f: global i32[C, R]) grid(1) warps(2) {
+    let v = load(x[0.., 0..], [16, 64]);
+    let w = load(z[0.., 0..], [64, 16]);
+    let t = transpose(v) + w;
+    store(y[0.., 0..], t);
+    store(f[0.., 0..], cast<i32>(transpose(v > 0.0)) + cast<i32>(w > 0.5));
+}",
+    );
+    let layouts = tilec_core::passes::layout_infer::infer(&k).unwrap();
+    assert!(!layouts.conversions().is_empty(), "{}", layouts.display(&k));
+    for (r, c) in [(16usize, 64usize), (9, 33)] {
+        let x = random(r * c, 21);
+        let z = random(r * c, 22);
+        let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(pack(DType::F32, &z)), In::Tensor(poison(4 * r * c)), In::Tensor(poison(4 * r * c))];
+        let dims = dims_for(&k, &[("R", r as i64), ("C", c as i64)]);
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(emu, interpret(&k, &args, &dims), "r={r} c={c}");
+        let y = unpack(DType::F32, &emu[2], r * c);
+        assert!((0..c).all(|i| (0..r).all(|j| y[i * r + j] == (x[j * c + i] as f32 + z[i * r + j] as f32) as f64)));
+    }
+}

@@ -7,34 +7,36 @@
 //!    the slot; the thread part is computed once from `thread_id` by the layout's thread modes
 //!    (`(tid / prefix) % extent * stride`). A thread whose index along a replication mode is not 0
 //!    holds copies, and does not store them.
-//! 3. Elementwise operations are per slot; operands of one operation share a layout (the inference
-//!    records a conversion otherwise, which this slice refuses). Loads and stores are per element,
-//!    bounds-masked, with the tile coordinate plus the view's offsets indexing the row-major tensor.
-//! 4. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
+//! 3. Elementwise operations are per slot; operands of one operation share a layout. Where inference
+//!    asked for a conversion (at an operand, a loop's initial value or yield), the tile goes through
+//!    shared memory: written row-major by one holder per element, a barrier, read back in the new
+//!    layout, a barrier. Every conversion inference asked for is checked to have been made.
+//! 4. Loads and stores are per element, bounds-masked, with the tile coordinate plus the view's
+//!    offsets indexing the row-major tensor; only the first holder of a replicated element stores it.
+//! 5. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
-//! 5. Reshapes and permutes that keep every element in its thread and slot pass registers through.
-//! 6. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
-//! 7. `for` loops carry their slots.
+//! 6. Reshapes and permutes that keep every element in its thread and slot pass registers through.
+//! 7. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
+//! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
+//!    slots each thread holds (mma.sync by layout division is the next step).
+//! 9. `for` loops carry their slots.
 //!
-//! Everything else (dot, repeat, bitcast, cumsum, shared-memory tiles, `if`/`while`, layout
-//! conversions, strided and packed tensors) is refused with a diagnostic at its source; the
-//! interpreter and the GPU backend run those.
+//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `if`/`while`, strided and packed
+//! tensors) is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
-use crate::passes::layout_infer::{self, Layouts};
+use crate::passes::layout_infer::{self, Layouts, Role};
 use crate::syntax::Span;
 use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, ShflMode, Ty, UnOp};
 use crate::tir::{self, Dim, Inst, Kernel, Literal, MathOp, Op, ParamKind, ReduceOp, ValueId};
 use std::collections::HashMap;
+use tilec_layout::TvLayout;
 use tilec_dtype::DType;
 
 /// Lowers `kernel` to the thread program every thread of a block runs.
 pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let layouts = layout_infer::infer(kernel)?;
-    if let Some(c) = layouts.conversions().first() {
-        return Err(refuse(c.at, "this tile changes layout here, which the thread-level lowering cannot do yet"));
-    }
     let mut b = Builder::new(&kernel.name);
     let mut params = Vec::new();
     for p in &kernel.params {
@@ -47,8 +49,14 @@ pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let dims: Vec<usize> = kernel.dims.iter().map(|d| b.param_dim(d)).collect();
     let tid = b.thread_id();
     let tid = b.cast(tid, DType::I64);
-    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new() };
+    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied: Vec::new() };
+    cx.applied = vec![false; cx.layouts.conversions().len()];
     cx.block(&kernel.body.insts)?;
+    // Every conversion inference asked for was made: none can be skipped silently.
+    if let Some(i) = cx.applied.iter().position(|done| !done) {
+        let c = &cx.layouts.conversions()[i];
+        return Err(refuse(c.at, &format!("the thread-level lowering cannot convert the layout of the {} here yet", c.user)));
+    }
     Ok(cx.b.finish())
 }
 
@@ -74,6 +82,12 @@ struct Lowering<'k> {
     dims: Vec<usize>,
     tid: Reg,
     env: HashMap<ValueId, Vec<Reg>>,
+    /// Operands of the instruction being lowered that were converted for it: their layout there.
+    converted: HashMap<ValueId, TvLayout>,
+    /// Static shared memory allocated so far (exchanges, staged `dot` operands).
+    shared_bytes: u32,
+    /// Which of the inferred conversions have been made.
+    applied: Vec<bool>,
 }
 
 impl Lowering<'_> {
@@ -84,19 +98,51 @@ impl Lowering<'_> {
     fn block(&mut self, insts: &[Inst]) -> Result<(), Diagnostic> {
         for inst in insts {
             self.b.set_span(Some(inst.span));
-            self.inst(inst)?;
+            // Operands this use needs in another layout: converted for this instruction only.
+            let wanted: Vec<usize> = (0..self.layouts.conversions().len())
+                .filter(|&i| {
+                    let c = &self.layouts.conversions()[i];
+                    !self.applied[i] && c.at == inst.span && c.user.role == Role::Operand && c.user.op == inst.op.name()
+                })
+                .collect();
+            let mut saved = Vec::new();
+            for i in wanted {
+                let c = self.layouts.conversions()[i].clone();
+                if self.env.contains_key(&c.value) && !self.converted.contains_key(&c.value) {
+                    let regs = self.convert(c.value, &c.from, &c.to, inst.span)?;
+                    saved.push((c.value, self.env.insert(c.value, regs).expect("checked")));
+                    self.converted.insert(c.value, c.to.clone());
+                    self.applied[i] = true;
+                }
+            }
+            let done = self.inst(inst);
+            for (v, regs) in saved {
+                self.env.insert(v, regs);
+                self.converted.remove(&v);
+            }
+            done?;
         }
         Ok(())
     }
 
+    /// The layout tile `v` has at the instruction being lowered (`None` for scalars).
+    fn layout_of(&self, v: ValueId) -> Option<TvLayout> {
+        self.converted.get(&v).or_else(|| self.layouts.of(v)).cloned()
+    }
+
     /// The layout of tile `v`.
-    fn layout(&self, v: ValueId) -> Result<tilec_layout::TvLayout, Diagnostic> {
-        self.layouts.of(v).cloned().ok_or_else(|| refuse(self.kernel.span_of(v), "this tile has no layout"))
+    fn layout(&self, v: ValueId) -> Result<TvLayout, Diagnostic> {
+        self.layout_of(v).ok_or_else(|| refuse(self.kernel.span_of(v), "this tile has no layout"))
     }
 
     /// Per slot: the tile coordinate this thread holds, and whether the thread is the first holder.
     fn slots(&mut self, v: ValueId) -> Result<(Vec<Vec<Reg>>, Reg), Diagnostic> {
         let l = self.layout(v)?;
+        self.slots_in(&l, self.kernel.span_of(v))
+    }
+
+    /// [`Self::slots`] of layout `l`.
+    fn slots_in(&mut self, l: &TvLayout, at: Span) -> Result<(Vec<Vec<Reg>>, Reg), Diagnostic> {
         let rank = l.shape().len();
         let mut thread_part = vec![self.b.i64(0); rank];
         let mut first = self.b.bool(true);
@@ -126,7 +172,7 @@ impl Lowering<'_> {
         first = self.b.binary(BinOp::And, first, covered);
         let mut out = Vec::new();
         for value in 0..l.num_values() {
-            let c = l.coords(0, value).map_err(|e| refuse(self.kernel.span_of(v), &e.to_string()))?;
+            let c = l.coords(0, value).map_err(|e| refuse(at, &e.to_string()))?;
             out.push(
                 c.iter()
                     .zip(&thread_part)
@@ -179,7 +225,7 @@ impl Lowering<'_> {
     fn inst(&mut self, inst: &Inst) -> Result<(), Diagnostic> {
         let k = self.kernel;
         let result_ty = inst.results.first().map(|r| k.ty(*r).clone());
-        let slots_of = |cx: &Self, v: ValueId| -> usize { cx.layouts.of(v).map_or(1, |l| l.num_values() as usize) };
+        let slots_of = |cx: &Self, v: ValueId| -> usize { cx.layout_of(v).map_or(1, |l| l.num_values() as usize) };
         let out: Vec<Reg> = match &inst.op {
             Op::Const(lit) => {
                 let dt = result_ty.as_ref().expect("const has a result").dtype();
@@ -246,6 +292,7 @@ impl Lowering<'_> {
                 let s = self.b.i64(*start);
                 coords.into_iter().map(|c| self.b.add(c[0], s)).collect()
             }
+            Op::Dot { a, b, acc } => self.dot(inst, *a, *b, *acc)?,
             Op::Math(m, a) => self.math(inst, *m, *a)?,
             Op::Reduce { op, value, dim } => self.reduce(inst, *op, *value, *dim)?,
             Op::Broadcast(a) => self.broadcast(inst, *a)?,
@@ -281,6 +328,128 @@ impl Lowering<'_> {
             self.env.insert(*r, regs);
         }
         Ok(())
+    }
+
+    /// A fresh shared buffer of `bytes` bytes (16-byte aligned), within the 48 KiB of static shared
+    /// memory a block may have.
+    fn shared(&mut self, name: &str, bytes: i64, at: Span) -> Result<usize, Diagnostic> {
+        let bytes = u32::try_from(bytes).ok().filter(|b| self.shared_bytes + b.next_multiple_of(16) <= 48 * 1024);
+        let Some(bytes) = bytes else {
+            return Err(refuse(at, "the thread-level lowering would need more than 48 KiB of shared memory to exchange tiles here"));
+        };
+        self.shared_bytes += bytes.next_multiple_of(16);
+        Ok(self.b.shared(name, bytes, 16))
+    }
+
+    /// Writes tile registers `regs` (layout `l`, element type `dt`) row-major into a fresh shared
+    /// buffer, one writer per element, then waits at a barrier. Bools travel as u8. Returns the
+    /// buffer and the type it holds.
+    fn stage(&mut self, regs: &[Reg], l: &TvLayout, dt: DType, at: Span) -> Result<(usize, DType), Diagnostic> {
+        let held = if dt.is_bool() { DType::U8 } else { dt };
+        if held.bits() % 8 != 0 {
+            return Err(refuse(at, &format!("the thread-level lowering cannot exchange `{dt}` tiles yet")));
+        }
+        let bytes = i64::from(held.bits() / 8);
+        let buf = self.shared("exchange", l.size() * bytes, at)?;
+        let (coords, first) = self.slots_in(l, at)?;
+        for (c, &x) in coords.iter().zip(regs) {
+            let off = self.row_major(c, l.shape(), bytes);
+            let x = if dt.is_bool() { self.b.cast(x, held) } else { x };
+            self.b.store_shared(buf, off, x, Some(first));
+        }
+        self.b.bar_sync();
+        Ok((buf, held))
+    }
+
+    /// The byte offset of coordinate `c` in a row-major tile of `shape`.
+    fn row_major(&mut self, c: &[Reg], shape: &[i64], bytes: i64) -> Reg {
+        let mut linear = self.b.i64(0);
+        for (&x, &n) in c.iter().zip(shape) {
+            let n = self.b.i64(n);
+            let scaled = self.b.mul(linear, n);
+            linear = self.b.add(scaled, x);
+        }
+        let bytes = self.b.i64(bytes);
+        self.b.mul(linear, bytes)
+    }
+
+    /// Tile `v` from layout `from` to layout `to`, through shared memory.
+    fn convert(&mut self, v: ValueId, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
+        let dt = self.kernel.ty(v).dtype();
+        let regs = self.get(v);
+        let (buf, held) = self.stage(&regs, from, dt, at)?;
+        let (coords, _) = self.slots_in(to, at)?;
+        let bytes = i64::from(held.bits() / 8);
+        let out = coords
+            .iter()
+            .map(|c| {
+                let off = self.row_major(c, to.shape(), bytes);
+                let x = self.b.load_shared(buf, off, Ty::scalar(held));
+                if dt.is_bool() {
+                    let zero = self.b.const_int(held, 0);
+                    self.b.cmp(CmpOp::Ne, x, zero)
+                } else {
+                    x
+                }
+            })
+            .collect();
+        // The buffer is written again when this runs again (in a loop).
+        self.b.bar_sync();
+        Ok(out)
+    }
+
+    /// `acc + a @ b` with scalar fused multiply-adds in the accumulator's type: both operands are
+    /// staged in shared memory and each thread runs the K loop for the accumulator slots it holds.
+    /// (The mma.sync path by layout division is the next step.)
+    fn dot(&mut self, inst: &Inst, a: ValueId, b: ValueId, acc: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        let k = self.kernel;
+        let (la, lb, lc) = (self.layout(a)?, self.layout(b)?, self.layout(inst.results[0])?);
+        if la.rank() != 2 || lb.rank() != 2 {
+            return Err(refuse(inst.span, "the thread-level lowering handles 2-D dots only"));
+        }
+        let (n_k, n_n) = (la.shape()[1], lb.shape()[1]);
+        let (ta, tb, tc) = (k.ty(a).dtype(), k.ty(b).dtype(), k.ty(inst.results[0]).dtype());
+        let (ra, rb, racc) = (self.get(a), self.get(b), self.get(acc));
+        let (abuf, ah) = self.stage(&ra, &la, ta, inst.span)?;
+        let (bbuf, bh) = self.stage(&rb, &lb, tb, inst.span)?;
+        let (coords, _) = self.slots_in(&lc, inst.span)?;
+        let (ab, bb) = (i64::from(ah.bits() / 8), i64::from(bh.bits() / 8));
+        // Per slot, the byte offsets of a[i, 0] and b[0, j]; the loop steps them.
+        let mut rows = Vec::new();
+        for c in &coords {
+            let row = self.b.i64(n_k * ab);
+            let ia = self.b.mul(c[0], row);
+            let eb = self.b.i64(bb);
+            let jb = self.b.mul(c[1], eb);
+            rows.push((ia, jb));
+        }
+        let init: Vec<Reg> = racc.iter().map(|&x| self.b.cast(x, tc)).collect();
+        let (lo, hi, st) = (self.b.i32(0), self.b.i32(n_k as i32), self.b.i32(1));
+        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
+        let results = outer.for_(lo, hi, st, &init, |bld, kk, carried| {
+            std::mem::swap(bld, &mut self.b);
+            let kk = self.b.cast(kk, DType::I64);
+            let (sa, sb) = (self.b.i64(ab), self.b.i64(n_n * bb));
+            let (ka, kb) = (self.b.mul(kk, sa), self.b.mul(kk, sb));
+            let next = rows
+                .iter()
+                .zip(carried)
+                .map(|(&(ia, jb), &c)| {
+                    let oa = self.b.add(ia, ka);
+                    let ob = self.b.add(jb, kb);
+                    let x = self.b.load_shared(abuf, oa, Ty::scalar(ah));
+                    let y = self.b.load_shared(bbuf, ob, Ty::scalar(bh));
+                    let (x, y) = (self.b.cast(x, tc), self.b.cast(y, tc));
+                    self.b.fma(x, y, c)
+                })
+                .collect();
+            std::mem::swap(bld, &mut self.b);
+            next
+        });
+        self.b = outer;
+        // The buffers are written again when this runs again (in a loop).
+        self.b.bar_sync();
+        Ok(results)
     }
 
     /// A math function per slot, as the GPU computes it: in f32 (f64 only for square roots), `exp`
@@ -331,7 +500,7 @@ impl Lowering<'_> {
         let l = self.layout(value)?;
         let dims: Vec<usize> = dim.map_or_else(|| (0..l.rank()).collect(), |d| vec![d]);
         let result = inst.results[0];
-        if let Some(rl) = self.layouts.of(result) {
+        if let Some(rl) = self.layout_of(result).as_ref() {
             let keepdim = rl.rank() == l.rank();
             if l.reduce(&dims, keepdim).ok().as_ref() != Some(rl) {
                 return Err(refuse(inst.span, "this reduction's result is laid out apart from its operand, which the thread-level lowering cannot do yet"));
@@ -456,8 +625,8 @@ impl Lowering<'_> {
     fn broadcast(&mut self, inst: &Inst, a: ValueId) -> Result<Vec<Reg>, Diagnostic> {
         let result = inst.results[0];
         let xs = self.get(a);
-        let Some(rl) = self.layouts.of(result).cloned() else { return Ok(xs) };
-        let Some(al) = self.layouts.of(a).cloned() else {
+        let Some(rl) = self.layout_of(result) else { return Ok(xs) };
+        let Some(al) = self.layout_of(a) else {
             // A scalar operand: every slot is that scalar.
             return Ok(vec![xs[0]; rl.num_values() as usize]);
         };
@@ -493,7 +662,7 @@ impl Lowering<'_> {
     fn in_place(&mut self, inst: &Inst, a: ValueId, perm: Option<&[usize]>) -> Result<Vec<Reg>, Diagnostic> {
         let result = inst.results[0];
         let xs = self.get(a);
-        let (Some(al), Some(rl)) = (self.layouts.of(a), self.layouts.of(result)) else {
+        let (Some(al), Some(rl)) = (self.layout_of(a), self.layout_of(result)) else {
             // A tile to or from a one-element shape held as a scalar.
             return if xs.len() == 1 { Ok(xs) } else { Err(refuse(inst.span, "this shape operation mixes a tile and a scalar in a way the thread-level lowering cannot do yet")) };
         };
@@ -512,9 +681,31 @@ impl Lowering<'_> {
         Ok(xs)
     }
 
+    /// The registers of `v` for a loop's use of it as carried value `operand` (`role` Init or
+    /// Yield), converted when inference asked for it.
+    fn carried_use(&mut self, v: ValueId, at: Span, role: Role, operand: usize) -> Result<Vec<Reg>, Diagnostic> {
+        let found = (0..self.layouts.conversions().len()).find(|&i| {
+            let c = &self.layouts.conversions()[i];
+            !self.applied[i] && c.value == v && c.at == at && c.user.role == role && c.user.operand == operand
+        });
+        match found {
+            Some(i) => {
+                let c = self.layouts.conversions()[i].clone();
+                self.applied[i] = true;
+                self.convert(v, &c.from, &c.to, at)
+            }
+            None => Ok(self.get(v)),
+        }
+    }
+
     fn for_loop(&mut self, inst: &Inst, start: ValueId, end: ValueId, step: i64, inits: &[ValueId], body: &tir::Block) -> Result<(), Diagnostic> {
-        let init: Vec<Reg> = inits.iter().flat_map(|v| self.get(*v)).collect();
-        let counts: Vec<usize> = inits.iter().map(|v| self.get(*v).len()).collect();
+        let mut init = Vec::new();
+        let mut counts = Vec::new();
+        for (i, v) in inits.iter().enumerate() {
+            let regs = self.carried_use(*v, inst.span, Role::Init, i)?;
+            counts.push(regs.len());
+            init.extend(regs);
+        }
         // The thread program counts loops in i32.
         let (lo, hi) = (self.get(start)[0], self.get(end)[0]);
         let (lo, hi) = (self.b.cast(lo, DType::I32), self.b.cast(hi, DType::I32));
@@ -532,8 +723,15 @@ impl Lowering<'_> {
                 self.env.insert(*arg, carried[next..next + n].to_vec());
                 next += n;
             }
-            let yields = match self.block(&body.insts) {
-                Ok(()) => body.yields.iter().flat_map(|y| self.get(*y)).collect(),
+            let yielded = self.block(&body.insts).and_then(|()| {
+                let mut out = Vec::new();
+                for (i, y) in body.yields.iter().enumerate() {
+                    out.extend(self.carried_use(*y, inst.span, Role::Yield, i)?);
+                }
+                Ok(out)
+            });
+            let yields = match yielded {
+                Ok(y) => y,
                 Err(e) => {
                     failure = Some(e);
                     carried.to_vec()
