@@ -339,3 +339,26 @@ kernel mix(x: global f32[R, C], z: global f32[C, R], y: global f32[C, R], f: glo
         assert!((0..c).all(|i| (0..r).all(|j| y[i * r + j] == (x[j * c + i] as f32 + z[i * r + j] as f32) as f64)));
     }
 }
+
+#[test]
+fn reshapes_and_permutes_that_move_elements_match_the_interpreter() {
+    let k = kernel(
+        "
+kernel moves(x: global f32[R, C], y: global f32[4, 512], z: global f32[32, 8, 8], w: global f32[C, R]) grid(1) warps(4) {
+    let v = load(x[0.., 0..], [32, 64]);
+    store(y[0.., 0..], reshape(v, [4, 512]) * 3.0);
+    store(z[0.., 0.., 0..], permute(reshape(v, [8, 4, 64]), [1, 0, 2]) + 1.0);
+    store(w[0.., 0..], transpose(v) - load(w[0.., 0..], [64, 32]));
+}",
+    );
+    let program = thread::print_program(&tilec_core::lower::lower(&k).unwrap());
+    assert!(program.contains("ld.shared"), "some element moves through shared memory");
+    for (r, c) in [(32usize, 64usize), (17, 50)] {
+        let x = random(r * c, 31);
+        let w = random(r * c, 32);
+        let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * 2048)), In::Tensor(poison(4 * 2048)), In::Tensor(pack(DType::F32, &w))];
+        let dims = dims_for(&k, &[("R", r as i64), ("C", c as i64)]);
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(emu, interpret(&k, &args, &dims), "r={r} c={c}");
+    }
+}

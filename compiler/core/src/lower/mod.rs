@@ -16,7 +16,8 @@
 //! 5. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
-//! 6. Reshapes and permutes that keep every element in its thread and slot pass registers through.
+//! 6. Reshapes and permutes that keep every element in its thread and slot pass registers through;
+//!    others go through shared memory.
 //! 7. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
 //! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
 //!    slots each thread holds (mma.sync by layout division is the next step).
@@ -296,8 +297,8 @@ impl Lowering<'_> {
             Op::Math(m, a) => self.math(inst, *m, *a)?,
             Op::Reduce { op, value, dim } => self.reduce(inst, *op, *value, *dim)?,
             Op::Broadcast(a) => self.broadcast(inst, *a)?,
-            Op::Reshape(a) => self.in_place(inst, *a, None)?,
-            Op::Permute { value, perm } => self.in_place(inst, *value, Some(perm))?,
+            Op::Reshape(a) => self.shape_op(inst, *a, None)?,
+            Op::Permute { value, perm } => self.shape_op(inst, *value, Some(perm))?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => {
@@ -379,11 +380,19 @@ impl Lowering<'_> {
         let regs = self.get(v);
         let (buf, held) = self.stage(&regs, from, dt, at)?;
         let (coords, _) = self.slots_in(to, at)?;
+        let out = self.gather(buf, held, dt, &coords, to.shape());
+        // The buffer is written again when this runs again (in a loop).
+        self.b.bar_sync();
+        Ok(out)
+    }
+
+    /// Reads the elements at `coords` of a staged row-major tile of `shape` (see [`Self::stage`]).
+    fn gather(&mut self, buf: usize, held: DType, dt: DType, coords: &[Vec<Reg>], shape: &[i64]) -> Vec<Reg> {
         let bytes = i64::from(held.bits() / 8);
-        let out = coords
+        coords
             .iter()
             .map(|c| {
-                let off = self.row_major(c, to.shape(), bytes);
+                let off = self.row_major(c, shape, bytes);
                 let x = self.b.load_shared(buf, off, Ty::scalar(held));
                 if dt.is_bool() {
                     let zero = self.b.const_int(held, 0);
@@ -392,10 +401,7 @@ impl Lowering<'_> {
                     x
                 }
             })
-            .collect();
-        // The buffer is written again when this runs again (in a loop).
-        self.b.bar_sync();
-        Ok(out)
+            .collect()
     }
 
     /// `acc + a @ b` with scalar fused multiply-adds in the accumulator's type: both operands are
@@ -656,10 +662,11 @@ impl Lowering<'_> {
             .collect())
     }
 
-    /// A shape operation that moves no data: each thread keeps its registers when, for every
+    /// A reshape or permute (`perm`). Each thread keeps its registers when, for every
     /// `(thread, slot)`, the result holds the element the operand held: the same row-major position
-    /// for a reshape, the permuted coordinate for a permute (`perm`). Checked exhaustively.
-    fn in_place(&mut self, inst: &Inst, a: ValueId, perm: Option<&[usize]>) -> Result<Vec<Reg>, Diagnostic> {
+    /// for a reshape, the permuted coordinate for a permute (checked exhaustively); otherwise the
+    /// elements move through shared memory.
+    fn shape_op(&mut self, inst: &Inst, a: ValueId, perm: Option<&[usize]>) -> Result<Vec<Reg>, Diagnostic> {
         let result = inst.results[0];
         let xs = self.get(a);
         let (Some(al), Some(rl)) = (self.layout_of(a), self.layout_of(result)) else {
@@ -675,10 +682,31 @@ impl Lowering<'_> {
                     _ => false,
                 })
             });
-        if !same {
-            return Err(refuse(inst.span, &format!("this `{}` moves elements between threads or slots, which the thread-level lowering cannot do yet", inst.op.name())));
+        if same {
+            return Ok(xs);
         }
-        Ok(xs)
+        // Elements move: through shared memory, each result slot reading its operand element.
+        let dt = self.kernel.ty(a).dtype();
+        let (buf, held) = self.stage(&xs, &al, dt, inst.span)?;
+        let (coords, _) = self.slots_in(&rl, inst.span)?;
+        let sources: Vec<Vec<Reg>> = coords
+            .into_iter()
+            .map(|c| match perm {
+                // A reshape keeps row-major positions: the result coordinate indexes the same bytes.
+                None => c,
+                Some(p) => {
+                    let mut src = c.clone();
+                    for (i, &d) in p.iter().enumerate() {
+                        src[d] = c[i];
+                    }
+                    src
+                }
+            })
+            .collect();
+        let shape = if perm.is_some() { al.shape().to_vec() } else { rl.shape().to_vec() };
+        let out = self.gather(buf, held, dt, &sources, &shape);
+        self.b.bar_sync();
+        Ok(out)
     }
 
     /// The registers of `v` for a loop's use of it as carried value `operand` (`role` Init or
