@@ -341,7 +341,7 @@ kernel mix(x: global f32[R, C], z: global f32[C, R], y: global f32[C, R], f: glo
 }
 
 #[test]
-fn reshapes_and_permutes_that_move_elements_match_the_interpreter() {
+fn reshapes_permutes_and_transposes_of_loaded_tiles_match_the_interpreter() {
     let k = kernel(
         "
 kernel moves(x: global f32[R, C], y: global f32[4, 512], z: global f32[32, 8, 8], w: global f32[C, R]) grid(1) warps(4) {
@@ -352,7 +352,7 @@ kernel moves(x: global f32[R, C], y: global f32[4, 512], z: global f32[32, 8, 8]
 }",
     );
     let program = thread::print_program(&tilec_core::lower::lower(&k).unwrap());
-    assert!(program.contains("ld.shared"), "some element moves through shared memory");
+    assert!(program.contains("ld.shared"), "the transposed tile is converted for the subtraction");
     for (r, c) in [(32usize, 64usize), (17, 50)] {
         let x = random(r * c, 31);
         let w = random(r * c, 32);

@@ -16,8 +16,8 @@
 //! 5. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
-//! 6. Reshapes and permutes that keep every element in its thread and slot pass registers through;
-//!    others go through shared memory.
+//! 6. Reshapes and permutes pass registers through: inference lays their results out so that every
+//!    element stays in its thread and slot (checked exhaustively).
 //! 7. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
 //! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
 //!    slots each thread holds (mma.sync by layout division is the next step).
@@ -664,8 +664,7 @@ impl Lowering<'_> {
 
     /// A reshape or permute (`perm`). Each thread keeps its registers when, for every
     /// `(thread, slot)`, the result holds the element the operand held: the same row-major position
-    /// for a reshape, the permuted coordinate for a permute (checked exhaustively); otherwise the
-    /// elements move through shared memory.
+    /// for a reshape, the permuted coordinate for a permute (checked exhaustively).
     fn shape_op(&mut self, inst: &Inst, a: ValueId, perm: Option<&[usize]>) -> Result<Vec<Reg>, Diagnostic> {
         let result = inst.results[0];
         let xs = self.get(a);
@@ -684,29 +683,9 @@ impl Lowering<'_> {
             });
         if same {
             return Ok(xs);
-        }
-        // Elements move: through shared memory, each result slot reading its operand element.
-        let dt = self.kernel.ty(a).dtype();
-        let (buf, held) = self.stage(&xs, &al, dt, inst.span)?;
-        let (coords, _) = self.slots_in(&rl, inst.span)?;
-        let sources: Vec<Vec<Reg>> = coords
-            .into_iter()
-            .map(|c| match perm {
-                // A reshape keeps row-major positions: the result coordinate indexes the same bytes.
-                None => c,
-                Some(p) => {
-                    let mut src = c.clone();
-                    for (i, &d) in p.iter().enumerate() {
-                        src[d] = c[i];
-                    }
-                    src
-                }
-            })
-            .collect();
-        let shape = if perm.is_some() { al.shape().to_vec() } else { rl.shape().to_vec() };
-        let out = self.gather(buf, held, dt, &sources, &shape);
-        self.b.bar_sync();
-        Ok(out)
+        }        // Inference derives a reshape's or permute's result layout from its operand's (a conversion
+        // elsewhere if needed), so this is a broken invariant rather than a missing feature.
+        Err(refuse(inst.span, &format!("this `{}` would move elements between threads or slots; layout inference should have prevented that", inst.op.name())))
     }
 
     /// The registers of `v` for a loop's use of it as carried value `operand` (`role` Init or
