@@ -362,3 +362,38 @@ kernel moves(x: global f32[R, C], y: global f32[4, 512], z: global f32[32, 8, 8]
         assert_eq!(emu, interpret(&k, &args, &dims), "r={r} c={c}");
     }
 }
+
+#[test]
+fn if_else_with_yields_matches_the_interpreter() {
+    let k = kernel(
+        "
+kernel branches(x: global f32[N], y: global f32[N]) grid(cdiv(N, 64)) warps(4) {
+    let i = block.x * 64;
+    let v = load(x[i..], [64]);
+    let r = v;
+    let s = 0.0;
+    if block.x % 2 == 0 {
+        r = v * 2.0;
+    } else {
+        r = max(v, dim: 0, keepdim: true) + v;
+        s = sum(v);
+    }
+    store(y[i..], r + s);
+}",
+    );
+    for n in [64usize, 200, 333] {
+        let x = random(n, 41 + n as u64);
+        let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * n))];
+        let emu = emulate(&k, &args, &[n as i64]).unwrap_or_else(|e| panic!("{e}"));
+        let y = unpack(DType::F32, &emu[1], n);
+        for blk in 0..n.div_ceil(64) {
+            let part: Vec<f64> = (blk * 64..(blk * 64 + 64)).map(|j| if j < n { x[j] as f32 as f64 } else { 0.0 }).collect();
+            let (mx, sm) = (part.iter().cloned().fold(f64::MIN, f64::max), part.iter().sum::<f64>());
+            for j in blk * 64..(blk * 64 + 64).min(n) {
+                let v = part[j - blk * 64];
+                let want = if blk % 2 == 0 { v * 2.0 } else { (mx + v) as f32 as f64 + sm };
+                assert!((y[j] - want).abs() <= 1e-5 * (1.0 + want.abs()), "y[{j}] = {} want {want}", y[j]);
+            }
+        }
+    }
+}

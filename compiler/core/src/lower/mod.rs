@@ -21,9 +21,9 @@
 //! 7. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
 //! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
 //!    slots each thread holds (mma.sync by layout division is the next step).
-//! 9. `for` loops carry their slots.
+//! 9. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
 //!
-//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `if`/`while`, strided and packed
+//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, strided and packed
 //! tensors) is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
@@ -320,6 +320,7 @@ impl Lowering<'_> {
                 return Ok(());
             }
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
+            Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
             other => {
                 let name = if let Op::Math(m, _) = other { m.name() } else { other.name() };
                 return Err(refuse(inst.span, &format!("the thread-level lowering does not handle `{name}` yet")));
@@ -703,6 +704,57 @@ impl Lowering<'_> {
             }
             None => Ok(self.get(v)),
         }
+    }
+
+    /// `if` on a scalar condition: every thread computes the same condition, so both branches are
+    /// block-uniform (barriers inside are safe). Each branch yields the results' slots.
+    fn if_else(&mut self, inst: &Inst, cond: ValueId, then: &tir::Block, els: &tir::Block) -> Result<(), Diagnostic> {
+        let c = self.get(cond)[0];
+        let mut tys = Vec::new();
+        let mut counts = Vec::new();
+        for r in &inst.results {
+            let n = self.layout_of(*r).map_or(1, |l| l.num_values() as usize);
+            tys.extend(std::iter::repeat_n(Ty::scalar(self.kernel.ty(*r).dtype()), n));
+            counts.push(n);
+        }
+        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
+        // `if_` takes both branches as closures, which it runs one after the other: they share
+        // `self` through a cell.
+        let cell = std::cell::RefCell::new(&mut *self);
+        let failure = std::cell::RefCell::new(None);
+        let branch = |bld: &mut Builder, block: &tir::Block, role: Role| -> Vec<Reg> {
+            let mut guard = cell.borrow_mut();
+            let cx: &mut Self = &mut guard;
+            std::mem::swap(bld, &mut cx.b);
+            let yielded = cx.block(&block.insts).and_then(|()| {
+                let mut out = Vec::new();
+                for (i, y) in block.yields.iter().enumerate() {
+                    out.extend(cx.carried_use(*y, inst.span, role, i)?);
+                }
+                Ok(out)
+            });
+            let out = match yielded {
+                Ok(out) => out,
+                Err(e) => {
+                    failure.borrow_mut().get_or_insert(e);
+                    tys.iter().map(|&t| cx.b.undef(t)).collect()
+                }
+            };
+            std::mem::swap(bld, &mut cx.b);
+            out
+        };
+        let results = outer.if_(c, &tys, |bld| branch(bld, then, Role::Yield), |bld| branch(bld, els, Role::ElseYield));
+        drop(cell);
+        self.b = outer;
+        if let Some(e) = failure.into_inner() {
+            return Err(e);
+        }
+        let mut next = 0;
+        for (r, n) in inst.results.iter().zip(&counts) {
+            self.env.insert(*r, results[next..next + n].to_vec());
+            next += n;
+        }
+        Ok(())
     }
 
     fn for_loop(&mut self, inst: &Inst, start: ValueId, end: ValueId, step: i64, inits: &[ValueId], body: &tir::Block) -> Result<(), Diagnostic> {
