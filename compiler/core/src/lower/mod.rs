@@ -744,7 +744,6 @@ impl Lowering<'_> {
             out
         };
         let results = outer.if_(c, &tys, |bld| branch(bld, then, Role::Yield), |bld| branch(bld, els, Role::ElseYield));
-        drop(cell);
         self.b = outer;
         if let Some(e) = failure.into_inner() {
             return Err(e);
