@@ -257,7 +257,7 @@ fn cp_async_results_need_wait_group_and_a_barrier() {
     let xs: Vec<f64> = (0..128).map(|i| i as f64 * 0.5).collect();
     let run = |wait, barrier| {
         let mut args = vec![ArgValue::tensor(DType::F32, &xs), ArgValue::zeros(DType::F32, 128)];
-        emulate(&cp_async_program(wait, barrier), &mut args, [1, 1, 1], 32).map(|_| args[1].values())
+        emulate(&cp_async_program(wait, barrier), &mut args, [1, 1, 1], 32).map(|_| args[1].values()).map_err(Box::new)
     };
     let e = run(false, true).unwrap_err();
     assert!(matches!(e.kind, EmuErrorKind::CpAsyncPending { issuer: 1, .. }), "{e}");

@@ -706,6 +706,26 @@ impl Lowering<'_> {
         }
     }
 
+    /// Lowers `block` and returns the registers of its yields (converted where inference asked,
+    /// `role` saying whether they feed a loop or an `if`'s branch).
+    fn block_yielding(&mut self, block: &tir::Block, at: Span, role: Role) -> Result<Vec<Reg>, Diagnostic> {
+        self.block(&block.insts)?;
+        let mut out = Vec::new();
+        for (i, y) in block.yields.iter().enumerate() {
+            out.extend(self.carried_use(*y, at, role, i)?);
+        }
+        Ok(out)
+    }
+
+    /// Binds `values` to consecutive groups of `regs`, `counts[i]` registers for `values[i]`.
+    fn bind_groups(&mut self, values: &[ValueId], regs: &[Reg], counts: &[usize]) {
+        let mut next = 0;
+        for (v, n) in values.iter().zip(counts) {
+            self.env.insert(*v, regs[next..next + n].to_vec());
+            next += n;
+        }
+    }
+
     /// `if` on a scalar condition: every thread computes the same condition, so both branches are
     /// block-uniform (barriers inside are safe). Each branch yields the results' slots.
     fn if_else(&mut self, inst: &Inst, cond: ValueId, then: &tir::Block, els: &tir::Block) -> Result<(), Diagnostic> {
@@ -726,13 +746,7 @@ impl Lowering<'_> {
             let mut guard = cell.borrow_mut();
             let cx: &mut Self = &mut guard;
             std::mem::swap(bld, &mut cx.b);
-            let yielded = cx.block(&block.insts).and_then(|()| {
-                let mut out = Vec::new();
-                for (i, y) in block.yields.iter().enumerate() {
-                    out.extend(cx.carried_use(*y, inst.span, role, i)?);
-                }
-                Ok(out)
-            });
+            let yielded = cx.block_yielding(block, inst.span, role);
             let out = match yielded {
                 Ok(out) => out,
                 Err(e) => {
@@ -748,11 +762,7 @@ impl Lowering<'_> {
         if let Some(e) = failure.into_inner() {
             return Err(e);
         }
-        let mut next = 0;
-        for (r, n) in inst.results.iter().zip(&counts) {
-            self.env.insert(*r, results[next..next + n].to_vec());
-            next += n;
-        }
+        self.bind_groups(&inst.results, &results, &counts);
         Ok(())
     }
 
@@ -776,18 +786,8 @@ impl Lowering<'_> {
             std::mem::swap(b, &mut self.b);
             let iv = self.b.cast(iv, iv_dtype);
             self.env.insert(body.args[0], vec![iv]);
-            let mut next = 0;
-            for (arg, n) in body.args[1..].iter().zip(&counts) {
-                self.env.insert(*arg, carried[next..next + n].to_vec());
-                next += n;
-            }
-            let yielded = self.block(&body.insts).and_then(|()| {
-                let mut out = Vec::new();
-                for (i, y) in body.yields.iter().enumerate() {
-                    out.extend(self.carried_use(*y, inst.span, Role::Yield, i)?);
-                }
-                Ok(out)
-            });
+            self.bind_groups(&body.args[1..], carried, &counts);
+            let yielded = self.block_yielding(body, inst.span, Role::Yield);
             let yields = match yielded {
                 Ok(y) => y,
                 Err(e) => {
@@ -802,11 +802,7 @@ impl Lowering<'_> {
         if let Some(e) = failure {
             return Err(e);
         }
-        let mut next = 0;
-        for (r, n) in inst.results.iter().zip(&counts) {
-            self.env.insert(*r, results[next..next + n].to_vec());
-            next += n;
-        }
+        self.bind_groups(&inst.results, &results, &counts);
         Ok(())
     }
 }
