@@ -12,7 +12,7 @@
 //!    shared memory: written row-major by one holder per element, a barrier, read back in the new
 //!    layout, a barrier. Every conversion inference asked for is checked to have been made.
 //! 4. Loads and stores are per element, bounds-masked, with the tile coordinate plus the view's
-//!    offsets indexing the row-major tensor; only the first holder of a replicated element stores it.
+//!    offsets indexing the tensor (row-major, or by its declared strides); only the first holder of a replicated element stores it.
 //! 5. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
@@ -23,8 +23,8 @@
 //!    slots each thread holds (mma.sync by layout division is the next step).
 //! 9. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
 //!
-//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, strided and packed
-//! tensors) is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed tensors) is
+//! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
@@ -42,8 +42,8 @@ pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let mut params = Vec::new();
     for p in &kernel.params {
         params.push(match &p.kind {
-            ParamKind::Tensor { dtype, strides: None, .. } if dtype.bits() % 8 == 0 && !dtype.is_bool() => b.param_global(&p.name, *dtype),
-            ParamKind::Tensor { dtype, .. } => return Err(refuse(p.span, &format!("the thread-level lowering cannot access `{dtype}` tensors with this layout in memory yet"))),
+            ParamKind::Tensor { dtype, .. } if dtype.bits() % 8 == 0 && !dtype.is_bool() => b.param_global(&p.name, *dtype),
+            ParamKind::Tensor { dtype, .. } => return Err(refuse(p.span, &format!("the thread-level lowering cannot access packed `{dtype}` tensors yet"))),
             ParamKind::Scalar(d) => b.param_scalar(&p.name, *d),
         });
     }
@@ -189,15 +189,15 @@ impl Lowering<'_> {
 
     /// Where the slots of the tile a memory op moves lie in the tensor.
     fn addresses(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId]) -> Result<Access, Diagnostic> {
-        let ParamKind::Tensor { dtype, shape, .. } = &self.kernel.params[tensor].kind else { unreachable!("loads read tensors") };
+        let ParamKind::Tensor { dtype, shape, strides } = &self.kernel.params[tensor].kind else { unreachable!("loads read tensors") };
         let dtype = *dtype;
-        let extents: Vec<Reg> = shape
-            .iter()
-            .map(|d| match d {
-                Dim::Sym(i) => self.b.param(self.dims[*i]),
-                Dim::Fixed(n) => self.b.i64(*n as i64),
-            })
-            .collect();
+        let mut dim = |d: &Dim| match d {
+            Dim::Sym(i) => self.b.param(self.dims[*i]),
+            Dim::Fixed(n) => self.b.i64(*n as i64),
+        };
+        let extents: Vec<Reg> = shape.iter().map(&mut dim).collect();
+        // Element strides; `None` for row-major.
+        let strides: Option<Vec<Reg>> = strides.as_ref().map(|s| s.iter().map(&mut dim).collect());
         let offs: Vec<Reg> = offsets.iter().map(|o| self.get(*o)[0]).collect();
         let (coords, first) = self.slots(tile)?;
         let bytes = self.b.i64((dtype.bits() / 8) as i64);
@@ -212,8 +212,16 @@ impl Lowering<'_> {
                 let hi = self.b.cmp(CmpOp::Lt, g, extents[d]);
                 let both = self.b.binary(BinOp::And, lo, hi);
                 inside = self.b.binary(BinOp::And, inside, both);
-                let scaled = self.b.mul(linear, extents[d]);
-                linear = self.b.add(scaled, g);
+                linear = match &strides {
+                    Some(st) => {
+                        let step = self.b.mul(g, st[d]);
+                        self.b.add(linear, step)
+                    }
+                    None => {
+                        let scaled = self.b.mul(linear, extents[d]);
+                        self.b.add(scaled, g)
+                    }
+                };
             }
             // A masked-off element's offset is clamped to 0: the emulator checks every address.
             let zero = self.b.i64(0);
