@@ -21,7 +21,8 @@
 //! 7. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
 //! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
 //!    slots each thread holds (mma.sync by layout division is the next step).
-//! 9. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
+//! 9. `threads()` is a constant; `thread_ids(L)` is the thread index in layout `L`.
+//! 10. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
 //!
 //! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed tensors) is
 //! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
@@ -301,6 +302,8 @@ impl Lowering<'_> {
                 let s = self.b.i64(*start);
                 coords.into_iter().map(|c| self.b.add(c[0], s)).collect()
             }
+            Op::Threads => vec![self.b.i64(i64::from(k.threads()))],
+            Op::ThreadIds(l) => self.thread_ids(inst, &l.tv)?,
             Op::Dot { a, b, acc } => self.dot(inst, *a, *b, *acc)?,
             Op::Math(m, a) => self.math(inst, *m, *a)?,
             Op::Reduce { op, value, dim } => self.reduce(inst, *op, *value, *dim)?,
@@ -385,9 +388,13 @@ impl Lowering<'_> {
 
     /// Tile `v` from layout `from` to layout `to`, through shared memory.
     fn convert(&mut self, v: ValueId, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
-        let dt = self.kernel.ty(v).dtype();
         let regs = self.get(v);
-        let (buf, held) = self.stage(&regs, from, dt, at)?;
+        self.relayout(&regs, self.kernel.ty(v).dtype(), from, to, at)
+    }
+
+    /// Tile registers `regs` (element type `dt`) from layout `from` to layout `to`.
+    fn relayout(&mut self, regs: &[Reg], dt: DType, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
+        let (buf, held) = self.stage(regs, from, dt, at)?;
         let (coords, _) = self.slots_in(to, at)?;
         let out = self.gather(buf, held, dt, &coords, to.shape());
         // The buffer is written again when this runs again (in a loop).
@@ -465,6 +472,20 @@ impl Lowering<'_> {
         // The buffers are written again when this runs again (in a loop).
         self.b.bar_sync();
         Ok(results)
+    }
+
+    /// `thread_ids(L)`: in layout `L` every slot of a thread holds that thread's index; the result's
+    /// own layout, when another, gets the values through shared memory.
+    fn thread_ids(&mut self, inst: &Inst, l: &TvLayout) -> Result<Vec<Reg>, Diagnostic> {
+        let rl = self.layout(inst.results[0])?;
+        if l.replication() != 1 || l.num_threads() != i64::from(self.kernel.threads()) {
+            return Err(refuse(inst.span, "`thread_ids` needs a layout over all the block's threads without replication"));
+        }
+        let own = vec![self.tid; l.num_values() as usize];
+        if &rl == l {
+            return Ok(own);
+        }
+        self.relayout(&own, DType::I64, l, &rl, inst.span)
     }
 
     /// A math function per slot, as the GPU computes it: in f32 (f64 only for square roots), `exp`
