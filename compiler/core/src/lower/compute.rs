@@ -1,0 +1,294 @@
+//! Operations beyond one slot at a time: `dot`, math functions, reductions (shuffles and
+//! shared-memory exchanges), broadcasts and shape operations.
+
+use super::{refuse, Lowering};
+use crate::diag::Diagnostic;
+use crate::thread::{BinOp, Builder, CmpOp, Reg, ShflMode, Ty, UnOp};
+use crate::tir::{Inst, MathOp, ReduceOp, ValueId};
+use tilec_dtype::DType;
+
+impl Lowering<'_> {
+    /// `acc + a @ b` with scalar fused multiply-adds in the accumulator's type: both operands are
+    /// staged in shared memory and each thread runs the K loop for the accumulator slots it holds.
+    /// (The mma.sync path by layout division is the next step.)
+    pub(super) fn dot(&mut self, inst: &Inst, a: ValueId, b: ValueId, acc: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        let k = self.kernel;
+        let (la, lb, lc) = (self.layout(a)?, self.layout(b)?, self.layout(inst.results[0])?);
+        if la.rank() != 2 || lb.rank() != 2 {
+            return Err(refuse(inst.span, "the thread-level lowering handles 2-D dots only"));
+        }
+        let (n_k, n_n) = (la.shape()[1], lb.shape()[1]);
+        let (ta, tb, tc) = (k.ty(a).dtype(), k.ty(b).dtype(), k.ty(inst.results[0]).dtype());
+        let (ra, rb, racc) = (self.get(a), self.get(b), self.get(acc));
+        let (abuf, ah) = self.stage(&ra, &la, ta, inst.span)?;
+        let (bbuf, bh) = self.stage(&rb, &lb, tb, inst.span)?;
+        let (coords, _) = self.slots_in(&lc, inst.span)?;
+        let (ab, bb) = (i64::from(ah.bits() / 8), i64::from(bh.bits() / 8));
+        // Per slot, the byte offsets of a[i, 0] and b[0, j]; the loop steps them.
+        let mut rows = Vec::new();
+        for c in &coords {
+            let row = self.b.i64(n_k * ab);
+            let ia = self.b.mul(c[0], row);
+            let eb = self.b.i64(bb);
+            let jb = self.b.mul(c[1], eb);
+            rows.push((ia, jb));
+        }
+        let init: Vec<Reg> = racc.iter().map(|&x| self.b.cast(x, tc)).collect();
+        let (lo, hi, st) = (self.b.i32(0), self.b.i32(n_k as i32), self.b.i32(1));
+        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
+        let results = outer.for_(lo, hi, st, &init, |bld, kk, carried| {
+            std::mem::swap(bld, &mut self.b);
+            let kk = self.b.cast(kk, DType::I64);
+            let (sa, sb) = (self.b.i64(ab), self.b.i64(n_n * bb));
+            let (ka, kb) = (self.b.mul(kk, sa), self.b.mul(kk, sb));
+            let next = rows
+                .iter()
+                .zip(carried)
+                .map(|(&(ia, jb), &c)| {
+                    let oa = self.b.add(ia, ka);
+                    let ob = self.b.add(jb, kb);
+                    let x = self.b.load_shared(abuf, oa, Ty::scalar(ah));
+                    let y = self.b.load_shared(bbuf, ob, Ty::scalar(bh));
+                    let (x, y) = (self.b.cast(x, tc), self.b.cast(y, tc));
+                    self.b.fma(x, y, c)
+                })
+                .collect();
+            std::mem::swap(bld, &mut self.b);
+            next
+        });
+        self.b = outer;
+        // The buffers are written again when this runs again (in a loop).
+        self.b.bar_sync();
+        Ok(results)
+    }
+
+    /// A math function per slot, as the GPU computes it: in f32 (f64 only for square roots), `exp`
+    /// and `log` through the base-2 instructions.
+    pub(super) fn math(&mut self, inst: &Inst, m: MathOp, a: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        let (dt, out) = (self.kernel.ty(a).dtype(), self.kernel.ty(inst.results[0]).dtype());
+        let xs = self.get(a);
+        if m == MathOp::Abs {
+            return Ok(xs.into_iter().map(|x| self.b.unary(UnOp::Abs, x)).collect());
+        }
+        let work = match dt {
+            DType::F64 if matches!(m, MathOp::Sqrt | MathOp::Rsqrt) => DType::F64,
+            DType::F64 => return Err(refuse(inst.span, &format!("the thread-level lowering has no f64 `{}` yet", m.name()))),
+            _ => DType::F32,
+        };
+        Ok(xs
+            .into_iter()
+            .map(|x| {
+                let x = self.b.cast(x, work);
+                let y = match m {
+                    MathOp::Exp => {
+                        let log2e = self.b.const_float(work, std::f64::consts::LOG2_E);
+                        let scaled = self.b.mul(x, log2e);
+                        self.b.unary(UnOp::Ex2, scaled)
+                    }
+                    MathOp::Exp2 => self.b.unary(UnOp::Ex2, x),
+                    MathOp::Log => {
+                        let ln2 = self.b.const_float(work, std::f64::consts::LN_2);
+                        let l2 = self.b.unary(UnOp::Lg2, x);
+                        self.b.mul(l2, ln2)
+                    }
+                    MathOp::Log2 => self.b.unary(UnOp::Lg2, x),
+                    MathOp::Sqrt => self.b.unary(UnOp::Sqrt, x),
+                    MathOp::Rsqrt => self.b.unary(UnOp::Rsqrt, x),
+                    MathOp::Abs => unreachable!("handled above"),
+                };
+                self.b.cast(y, out)
+            })
+            .collect())
+    }
+
+    /// A reduction: each thread combines its own slots, then the threads along every reduced thread
+    /// mode combine theirs: a butterfly of shuffles inside a warp, through shared memory across warps.
+    /// Every holder ends with the whole result (the reduced modes become replication). Float sums
+    /// accumulate in f32 (f64 for f64) and round once at the end.
+    pub(super) fn reduce(&mut self, inst: &Inst, op: ReduceOp, value: ValueId, dim: Option<usize>) -> Result<Vec<Reg>, Diagnostic> {
+        let k = self.kernel;
+        let l = self.layout(value)?;
+        let dims: Vec<usize> = dim.map_or_else(|| (0..l.rank()).collect(), |d| vec![d]);
+        let result = inst.results[0];
+        if let Some(rl) = self.layout_of(result).as_ref() {
+            let keepdim = rl.rank() == l.rank();
+            if l.reduce(&dims, keepdim).ok().as_ref() != Some(rl) {
+                return Err(refuse(inst.span, "this reduction's result is laid out apart from its operand, which the thread-level lowering cannot do yet"));
+            }
+        }
+        let (src, out) = (k.ty(value).dtype(), k.ty(result).dtype());
+        // Bools travel as u32 0/1 (shuffles move 32-bit values); `any` is their max, `all` their min.
+        let acc = match src {
+            DType::Bool => DType::U32,
+            d if d.is_float() && d != DType::F64 => DType::F32,
+            d => d,
+        };
+        let combine = match op {
+            ReduceOp::Sum => BinOp::Add,
+            ReduceOp::Max | ReduceOp::Any => BinOp::Max,
+            ReduceOp::Min | ReduceOp::All => BinOp::Min,
+        };
+        let red = |m: &tilec_layout::tv::Mode| m.dim.is_some_and(|d| dims.contains(&d));
+
+        // 1. Within the thread: slot `v` folds into the result slot made of its kept value digits.
+        let kept: i64 = l.value_modes().iter().filter(|m| !red(m)).map(|m| m.extent).product();
+        let mut partial: Vec<Option<Reg>> = vec![None; kept as usize];
+        for (v, x) in self.get(value).into_iter().enumerate() {
+            let (mut idx, mut r, mut scale) = (v as i64, 0i64, 1i64);
+            for m in l.value_modes() {
+                if !red(m) {
+                    r += (idx % m.extent) * scale;
+                    scale *= m.extent;
+                }
+                idx /= m.extent;
+            }
+            let x = self.b.cast(x, acc);
+            let slot = &mut partial[r as usize];
+            *slot = Some(match *slot {
+                None => x,
+                Some(p) => self.b.binary(combine, p, x),
+            });
+        }
+        let mut partial: Vec<Reg> = partial.into_iter().map(|p| p.expect("every result slot has an operand slot")).collect();
+
+        // 2. Across threads, one reduced thread mode at a time.
+        let mut prefix = 1i64;
+        for m in l.thread_modes().to_vec() {
+            if red(&m) && m.extent > 1 {
+                let pow2 = |x: i64| x & (x - 1) == 0;
+                if acc.bits() == 32 && pow2(prefix) && pow2(m.extent) && prefix * m.extent <= 32 {
+                    for p in partial.iter_mut() {
+                        let mut lane_xor = prefix;
+                        while lane_xor < prefix * m.extent {
+                            let x = self.b.i32(lane_xor as i32);
+                            let other = self.b.shfl(ShflMode::Bfly, *p, x, u32::MAX);
+                            *p = self.b.binary(combine, *p, other);
+                            lane_xor *= 2;
+                        }
+                    }
+                } else {
+                    partial = self.exchange(inst, &partial, acc, combine, prefix, m.extent, l.num_threads())?;
+                }
+            }
+            prefix *= m.extent;
+        }
+        Ok(partial
+            .into_iter()
+            .map(|p| if out == DType::Bool { let zero = self.b.const_int(acc, 0); self.b.cmp(CmpOp::Ne, p, zero) } else { self.b.cast(p, out) })
+            .collect())
+    }
+
+    /// Combines `partial` across the `extent` threads of one thread mode (thread index step
+    /// `prefix`) through shared memory: every thread writes its values, and after a barrier reads and
+    /// combines those of the threads that differ from it only along the mode.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn exchange(&mut self, inst: &Inst, partial: &[Reg], acc: DType, combine: BinOp, prefix: i64, extent: i64, layout_threads: i64) -> Result<Vec<Reg>, Diagnostic> {
+        let threads = i64::from(self.kernel.threads());
+        let bytes = (acc.bits() / 8) as i64;
+        let size = threads * partial.len() as i64 * bytes;
+        if threads % layout_threads != 0 || size > 48 * 1024 {
+            return Err(refuse(inst.span, "this reduction needs a cross-warp exchange the thread-level lowering cannot lay out yet"));
+        }
+        let buf = self.b.shared("reduce", size as u32, 16);
+        let n = partial.len() as i64;
+        let slot_bytes = self.b.i64(n * bytes);
+        let elem = self.b.i64(bytes);
+        let base = self.b.mul(self.tid, slot_bytes);
+        for (r, &p) in partial.iter().enumerate() {
+            let at = self.b.i64(r as i64 * bytes);
+            let off = self.b.add(base, at);
+            self.b.store_shared(buf, off, p, None);
+        }
+        self.b.bar_sync();
+        // The thread whose digit along the mode is 0, then steps of `prefix`.
+        let p = self.b.i64(prefix);
+        let e = self.b.i64(extent);
+        let q = self.b.div(self.tid, p);
+        let digit = self.b.rem(q, e);
+        let back = self.b.mul(digit, p);
+        let first = self.b.sub(self.tid, back);
+        let mut out = Vec::new();
+        for r in 0..n {
+            let mut total = None;
+            for j in 0..extent {
+                let step = self.b.i64(j * prefix);
+                let t = self.b.add(first, step);
+                let row = self.b.mul(t, slot_bytes);
+                let at = self.b.i64(r);
+                let col = self.b.mul(at, elem);
+                let off = self.b.add(row, col);
+                let x = self.b.load_shared(buf, off, Ty::scalar(acc));
+                total = Some(match total {
+                    None => x,
+                    Some(t) => self.b.binary(combine, t, x),
+                });
+            }
+            out.push(total.expect("a mode has at least one step"));
+        }
+        // The buffer is reused when the reduction runs again (in a loop).
+        self.b.bar_sync();
+        Ok(out)
+    }
+
+    /// A broadcast: the operand's layout is the result's with the broadcast dimensions' modes
+    /// replicated (the inference's rule), so each result slot reads an operand slot of its own thread.
+    pub(super) fn broadcast(&mut self, inst: &Inst, a: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        let result = inst.results[0];
+        let xs = self.get(a);
+        let Some(rl) = self.layout_of(result) else { return Ok(xs) };
+        let Some(al) = self.layout_of(a) else {
+            // A scalar operand: every slot is that scalar.
+            return Ok(vec![xs[0]; rl.num_values() as usize]);
+        };
+        let (from, to) = (self.kernel.ty(a).shape().to_vec(), rl.shape().to_vec());
+        let lead = to.len() - from.len();
+        let dims: Vec<usize> = (0..to.len()).filter(|&d| d < lead || (from[d - lead] == 1 && to[d] != 1)).collect();
+        let mut want = rl.reduce(&dims, true).ok();
+        if lead > 0 {
+            want = want.and_then(|w| w.reduce(&(0..lead).collect::<Vec<_>>(), false).ok());
+        }
+        if want.as_ref() != Some(&al) {
+            return Err(refuse(inst.span, "this broadcast's operand is laid out apart from its result, which the thread-level lowering cannot do yet"));
+        }
+        let red = |m: &tilec_layout::tv::Mode| m.dim.is_some_and(|d| dims.contains(&d));
+        Ok((0..rl.num_values())
+            .map(|v| {
+                let (mut idx, mut r, mut scale) = (v, 0i64, 1i64);
+                for m in rl.value_modes() {
+                    if !red(m) {
+                        r += (idx % m.extent) * scale;
+                        scale *= m.extent;
+                    }
+                    idx /= m.extent;
+                }
+                xs[r as usize]
+            })
+            .collect())
+    }
+
+    /// A reshape or permute (`perm`). Each thread keeps its registers when, for every
+    /// `(thread, slot)`, the result holds the element the operand held: the same row-major position
+    /// for a reshape, the permuted coordinate for a permute (checked exhaustively).
+    pub(super) fn shape_op(&mut self, inst: &Inst, a: ValueId, perm: Option<&[usize]>) -> Result<Vec<Reg>, Diagnostic> {
+        let result = inst.results[0];
+        let xs = self.get(a);
+        let (Some(al), Some(rl)) = (self.layout_of(a), self.layout_of(result)) else {
+            // A tile to or from a one-element shape held as a scalar.
+            return if xs.len() == 1 { Ok(xs) } else { Err(refuse(inst.span, "this shape operation mixes a tile and a scalar in a way the thread-level lowering cannot do yet")) };
+        };
+        let same = al.num_threads() == rl.num_threads()
+            && al.num_values() == rl.num_values()
+            && (0..al.num_threads()).all(|t| {
+                (0..al.num_values()).all(|v| match (perm, al.coords(t, v), rl.coords(t, v)) {
+                    (None, Ok(_), Ok(_)) => al.linear(t, v).ok() == rl.linear(t, v).ok(),
+                    (Some(p), Ok(c), Ok(d)) => p.iter().map(|&i| c[i]).eq(d),
+                    _ => false,
+                })
+            });
+        if same {
+            return Ok(xs);
+        }        // Inference derives a reshape's or permute's result layout from its operand's (a conversion
+        // elsewhere if needed), so this is a broken invariant rather than a missing feature.
+        Err(refuse(inst.span, &format!("this `{}` would move elements between threads or slots; layout inference should have prevented that", inst.op.name())))
+    }
+}
