@@ -25,7 +25,7 @@ pub use tile_runtime as runtime;
 pub use tilec_backend::{generate, generate_timed, CodegenError, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};
-pub use tilec_core::{compile_source, interp, modules, sema, syntax, tir};
+pub use tilec_core::{compile_source, interp, lower, modules, sema, syntax, thread, tir};
 pub use tilec_dtype as dtype;
 
 use tilec_core::tir::Program;

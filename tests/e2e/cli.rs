@@ -71,6 +71,22 @@ fn run_vector_add_as_a_thread_program_on_the_emulator() {
 }
 
 #[test]
+fn build_emits_the_thread_level_program() {
+    let out = tilec(&["build", "examples/vector_add.tile", "--emit", "thread", "-D", "BLOCK=128"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("thread_program vector_add(a: global f32*, b: global f32*, c: global f32*, N: dim)"), "{text}");
+    assert!(text.contains("ld.global a[") && text.contains("ld.global b[") && text.contains("st.global c["), "{text}");
+    // Softmax's reductions shuffle within warps.
+    let out = tilec(&["build", "examples/softmax.tile", "--emit", "thread"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("shfl"));
+    // What the lowering cannot do yet is an error at its source.
+    let out = tilec(&["build", "examples/matmul.tile", "--emit", "thread", "-D", "PIPELINED=true"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("not lowered") && err.contains("copy_async"), "{err}");
+}
+
+#[test]
 fn build_writes_code_and_a_manifest_that_describe_the_kernel() {
     let dir = tempfile::tempdir().expect("temp dir");
     let ptx = dir.path().join("k.ptx");

@@ -12,6 +12,9 @@ pub enum Emit {
     Ast,
     /// The typed tile IR
     Tir,
+    /// The thread-level program each thread runs, lowered by the inferred layouts (what
+    /// `tilec run --device emu` executes)
+    Thread,
     /// MLIR as tilec builds it (gpu, arith, scf, llvm dialects)
     Mlir,
     /// MLIR after the pass pipeline (LLVM dialect with NVVM/ROCDL)
@@ -26,7 +29,7 @@ pub enum Emit {
 
 /// Compile a .tile file to PTX, AMDGCN, or any intermediate stage
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  tilec build examples/vector_add.tile --target sm_90 --emit ptx -o vector_add.ptx\n  tilec build examples/vector_add.tile --target gfx942 --emit amdgcn\n  tilec build examples/vector_add.tile --emit tir -D BLOCK=256")]
+#[command(after_help = "Examples:\n  tilec build examples/vector_add.tile --target sm_90 --emit ptx -o vector_add.ptx\n  tilec build examples/vector_add.tile --target gfx942 --emit amdgcn\n  tilec build examples/vector_add.tile --emit tir -D BLOCK=256\n  tilec build examples/softmax.tile --emit thread")]
 pub struct Args {
     /// The .tile source file
     file: PathBuf,
@@ -40,7 +43,8 @@ pub struct Args {
     /// manifest (kernel ABI, dims, launch configuration) is written beside it as OUT with extension .json
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
-    /// With --emit ptx or amdgcn: the kernel to build when the file has several (one artifact per kernel)
+    /// With --emit ptx, amdgcn or thread: the kernel to build when the file has several (one artifact
+    /// per kernel)
     #[arg(long)]
     kernel: Option<String>,
     /// Give a compile-time parameter a value: -D NAME=VALUE (repeatable)
@@ -77,6 +81,19 @@ pub fn run(a: Args) -> CliResult {
             format!("{module:#?}\n")
         }
         Emit::Tir => tilec::tir::print_program(&compile(&a.file, &a.defines)?.1),
+        Emit::Thread => {
+            let (source, program) = compile(&a.file, &a.defines)?;
+            let program = match &a.kernel {
+                Some(name) => select_kernel(program, name, &a.file)?,
+                None => program,
+            };
+            let mut text = String::new();
+            for k in &program.kernels {
+                let lowered = tilec::lower::lower(k).map_err(|d| CliError::in_source(source.clone(), vec![d]))?;
+                text += &tilec::thread::print_program(&lowered);
+            }
+            text
+        }
         stage => {
             let (source, program) = compile(&a.file, &a.defines)?;
             let stage = match stage {

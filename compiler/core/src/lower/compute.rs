@@ -151,23 +151,29 @@ impl Lowering<'_> {
         }
         let mut partial: Vec<Reg> = partial.into_iter().map(|p| p.expect("every result slot has an operand slot")).collect();
 
-        // 2. Across threads, one reduced thread mode at a time.
+        // 2. Across threads, one reduced thread mode at a time: the part of the mode inside a warp
+        //    by a shuffle butterfly, the part across warps (thread step >= 32) through shared memory.
         let mut prefix = 1i64;
         for m in l.thread_modes().to_vec() {
             if red(&m) && m.extent > 1 {
                 let pow2 = |x: i64| x & (x - 1) == 0;
-                if acc.bits() == 32 && pow2(prefix) && pow2(m.extent) && prefix * m.extent <= 32 {
+                let (mut step, mut extent) = (prefix, m.extent);
+                if acc.bits() == 32 && pow2(step) && pow2(extent) && step < 32 {
+                    let in_warp = extent.min(32 / step);
                     for p in partial.iter_mut() {
-                        let mut lane_xor = prefix;
-                        while lane_xor < prefix * m.extent {
+                        let mut lane_xor = step;
+                        while lane_xor < step * in_warp {
                             let x = self.b.i32(lane_xor as i32);
                             let other = self.b.shfl(ShflMode::Bfly, *p, x, u32::MAX);
                             *p = self.b.binary(combine, *p, other);
                             lane_xor *= 2;
                         }
                     }
-                } else {
-                    partial = self.exchange(inst, &partial, acc, combine, prefix, m.extent, l.num_threads())?;
+                    step *= in_warp;
+                    extent /= in_warp;
+                }
+                if extent > 1 {
+                    partial = self.exchange(inst, &partial, acc, combine, step, extent, l.num_threads())?;
                 }
             }
             prefix *= m.extent;
