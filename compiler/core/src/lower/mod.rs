@@ -142,20 +142,33 @@ impl Lowering<'_> {
 
     /// [`Self::slots`] of layout `l`.
     fn slots_in(&mut self, l: &TvLayout, at: Span) -> Result<(Vec<Vec<Reg>>, Reg), Diagnostic> {
+        // Trivial steps (a divisor or stride of 1, adding 0) are left out so the program stays
+        // readable and small; the coordinates are the same.
         let rank = l.shape().len();
-        let mut thread_part = vec![self.b.i64(0); rank];
+        let mut thread_part: Vec<Option<Reg>> = vec![None; rank];
         let mut first = self.b.bool(true);
         let mut prefix = 1i64;
         for m in l.thread_modes().to_vec() {
-            let p = self.b.i64(prefix);
-            let q = self.b.div(self.tid, p);
+            let q = if prefix == 1 {
+                self.tid
+            } else {
+                let p = self.b.i64(prefix);
+                self.b.div(self.tid, p)
+            };
             let e = self.b.i64(m.extent);
             let idx = self.b.rem(q, e);
             match m.dim {
                 Some(d) => {
-                    let s = self.b.i64(m.stride);
-                    let step = self.b.mul(idx, s);
-                    thread_part[d] = self.b.add(thread_part[d], step);
+                    let step = if m.stride == 1 {
+                        idx
+                    } else {
+                        let s = self.b.i64(m.stride);
+                        self.b.mul(idx, s)
+                    };
+                    thread_part[d] = Some(match thread_part[d] {
+                        Some(t) => self.b.add(t, step),
+                        None => step,
+                    });
                 }
                 None => {
                     let zero = self.b.i64(0);
@@ -175,9 +188,13 @@ impl Lowering<'_> {
             out.push(
                 c.iter()
                     .zip(&thread_part)
-                    .map(|(&k, &t)| {
-                        let kc = self.b.i64(k);
-                        self.b.add(t, kc)
+                    .map(|(&k, &t)| match t {
+                        Some(t) if k == 0 => t,
+                        Some(t) => {
+                            let kc = self.b.i64(k);
+                            self.b.add(t, kc)
+                        }
+                        None => self.b.i64(k),
                     })
                     .collect(),
             );
