@@ -115,9 +115,15 @@ fn owners(l: &tilec_core::tir::LayoutConst, shape: &[u64]) -> Result<Vec<i64>, S
 /// A constant array of i64 in global memory.
 fn i64_table_global<'c>(ctx: &'c Context, loc: Location<'c>, name: &str, values: &[i64]) -> Result<melior::ir::Operation<'c>, CodegenError> {
     let text: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-    let value = Attribute::parse(ctx, &format!("dense<[{}]> : tensor<{}xi64>", text.join(", "), values.len()))
-        .ok_or_else(|| CodegenError::internal("MLIR construction", "a constant table does not parse"))?;
-    let ty = Type::parse(ctx, &format!("!llvm.array<{} x i64>", values.len())).expect("valid type");
+    constant_table_global(ctx, loc, name, "i64", &text)
+}
+
+/// An internal constant array `name` of `elem` (an MLIR scalar type) in global memory, holding the
+/// elements written as `values` (MLIR literals).
+pub(super) fn constant_table_global<'c>(ctx: &'c Context, loc: Location<'c>, name: &str, elem: &str, values: &[String]) -> Result<melior::ir::Operation<'c>, CodegenError> {
+    let value = Attribute::parse(ctx, &format!("dense<[{}]> : tensor<{}x{elem}>", values.join(", "), values.len()))
+        .ok_or_else(|| CodegenError::internal("MLIR construction", format!("the constant table `{name}` does not parse")))?;
+    let ty = Type::parse(ctx, &format!("!llvm.array<{} x {elem}>", values.len())).expect("valid type");
     OperationBuilder::new("llvm.mlir.global", loc)
         .add_attributes(&[
             (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, name).into()),

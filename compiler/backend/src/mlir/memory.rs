@@ -323,26 +323,9 @@ impl<'c> Emitter<'c, '_> {
 
 /// The constant table of `dt`'s values (every code, in order), as f32.
 pub(super) fn decode_table_global<'c>(ctx: &'c melior::Context, loc: melior::ir::Location<'c>, name: &str, dt: DType) -> Result<melior::ir::Operation<'c>, CodegenError> {
-    use melior::ir::attribute::{StringAttribute, TypeAttribute};
-    use melior::ir::{Attribute, Identifier};
-    let n = 1usize << dt.bits();
-    let values: Vec<String> = (0..n as u64)
+    let values: Vec<String> = (0..1u64 << dt.bits())
         // Bit patterns: exact, and NaN and the infinities need no special form.
         .map(|c| format!("0x{:08X}", (tilec_dtype::decode(dt, c) as f32).to_bits()))
         .collect();
-    let value = Attribute::parse(ctx, &format!("dense<[{}]> : tensor<{n}xf32>", values.join(", ")))
-        .ok_or_else(|| CodegenError::internal("MLIR construction", format!("the decode table of {dt} does not parse")))?;
-    let ty = Type::parse(ctx, &format!("!llvm.array<{n} x f32>")).expect("valid type");
-    melior::ir::operation::OperationBuilder::new("llvm.mlir.global", loc)
-        .add_attributes(&[
-            (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, name).into()),
-            (Identifier::new(ctx, "global_type"), TypeAttribute::new(ty).into()),
-            (Identifier::new(ctx, "linkage"), Attribute::parse(ctx, "#llvm.linkage<internal>").expect("valid attribute")),
-            (Identifier::new(ctx, "addr_space"), Attribute::parse(ctx, "1 : i32").expect("valid attribute")),
-            (Identifier::new(ctx, "constant"), Attribute::unit(ctx)),
-            (Identifier::new(ctx, "value"), value),
-        ])
-        .add_regions([Region::new()])
-        .build()
-        .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))
+    super::kernel::constant_table_global(ctx, loc, name, "f32", &values)
 }
