@@ -3,9 +3,11 @@
 
 use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
+use crate::passes::layout_infer::Xf;
 use crate::thread::{BinOp, Builder, CmpOp, Reg, ShflMode, Ty, UnOp};
 use crate::tir::{Inst, MathOp, ReduceOp, ValueId};
 use tilec_dtype::DType;
+use tilec_layout::TvLayout;
 
 impl Lowering<'_> {
     /// `acc + a @ b` with scalar fused multiply-adds in the accumulator's type: both operands are
@@ -134,16 +136,9 @@ impl Lowering<'_> {
         let kept: i64 = l.value_modes().iter().filter(|m| !red(m)).map(|m| m.extent).product();
         let mut partial: Vec<Option<Reg>> = vec![None; kept as usize];
         for (v, x) in self.get(value).into_iter().enumerate() {
-            let (mut idx, mut r, mut scale) = (v as i64, 0i64, 1i64);
-            for m in l.value_modes() {
-                if !red(m) {
-                    r += (idx % m.extent) * scale;
-                    scale *= m.extent;
-                }
-                idx /= m.extent;
-            }
+            let r = kept_slot(&l, &dims, v as i64);
             let x = self.b.cast(x, acc);
-            let slot = &mut partial[r as usize];
+            let slot = &mut partial[r];
             *slot = Some(match *slot {
                 None => x,
                 Some(p) => self.b.binary(combine, p, x),
@@ -191,11 +186,10 @@ impl Lowering<'_> {
     pub(super) fn exchange(&mut self, inst: &Inst, partial: &[Reg], acc: DType, combine: BinOp, prefix: i64, extent: i64, layout_threads: i64) -> Result<Vec<Reg>, Diagnostic> {
         let threads = i64::from(self.kernel.threads());
         let bytes = (acc.bits() / 8) as i64;
-        let size = threads * partial.len() as i64 * bytes;
-        if threads % layout_threads != 0 || size > 48 * 1024 {
+        if threads % layout_threads != 0 {
             return Err(refuse(inst.span, "this reduction needs a cross-warp exchange the thread-level lowering cannot lay out yet"));
         }
-        let buf = self.b.shared("reduce", size as u32, 16);
+        let buf = self.shared("reduce", threads * partial.len() as i64 * bytes, inst.span)?;
         let n = partial.len() as i64;
         let slot_bytes = self.b.i64(n * bytes);
         let elem = self.b.i64(bytes);
@@ -246,30 +240,13 @@ impl Lowering<'_> {
             // A scalar operand: every slot is that scalar.
             return Ok(vec![xs[0]; rl.num_values() as usize]);
         };
-        let (from, to) = (self.kernel.ty(a).shape().to_vec(), rl.shape().to_vec());
-        let lead = to.len() - from.len();
-        let dims: Vec<usize> = (0..to.len()).filter(|&d| d < lead || (from[d - lead] == 1 && to[d] != 1)).collect();
-        let mut want = rl.reduce(&dims, true).ok();
-        if lead > 0 {
-            want = want.and_then(|w| w.reduce(&(0..lead).collect::<Vec<_>>(), false).ok());
-        }
-        if want.as_ref() != Some(&al) {
+        let from: Vec<i64> = self.kernel.ty(a).shape().iter().map(|&d| d as i64).collect();
+        let xf = Xf::broadcast(&from, rl.shape());
+        if xf.backward(&rl).as_ref() != Some(&al) {
             return Err(refuse(inst.span, "this broadcast's operand is laid out apart from its result, which the thread-level lowering cannot do yet"));
         }
-        let red = |m: &tilec_layout::tv::Mode| m.dim.is_some_and(|d| dims.contains(&d));
-        Ok((0..rl.num_values())
-            .map(|v| {
-                let (mut idx, mut r, mut scale) = (v, 0i64, 1i64);
-                for m in rl.value_modes() {
-                    if !red(m) {
-                        r += (idx % m.extent) * scale;
-                        scale *= m.extent;
-                    }
-                    idx /= m.extent;
-                }
-                xs[r as usize]
-            })
-            .collect())
+        let Xf::Broadcast { dims, .. } = xf else { unreachable!("built as a broadcast") };
+        Ok((0..rl.num_values()).map(|v| xs[kept_slot(&rl, &dims, v)]).collect())
     }
 
     /// A reshape or permute (`perm`). Each thread keeps its registers when, for every
@@ -293,8 +270,23 @@ impl Lowering<'_> {
             });
         if same {
             return Ok(xs);
-        }        // Inference derives a reshape's or permute's result layout from its operand's (a conversion
+        }
+        // Inference derives a reshape's or permute's result layout from its operand's (a conversion
         // elsewhere if needed), so this is a broken invariant rather than a missing feature.
         Err(refuse(inst.span, &format!("this `{}` would move elements between threads or slots; layout inference should have prevented that", inst.op.name())))
     }
+}
+
+/// The slot, in a layout with `l`'s value modes less those along `dims`, that slot `v` of `l` falls
+/// into: its digits along the kept modes, in order (how reductions fold and broadcasts spread).
+fn kept_slot(l: &TvLayout, dims: &[usize], v: i64) -> usize {
+    let (mut idx, mut slot, mut scale) = (v, 0i64, 1i64);
+    for m in l.value_modes() {
+        if !m.dim.is_some_and(|d| dims.contains(&d)) {
+            slot += (idx % m.extent) * scale;
+            scale *= m.extent;
+        }
+        idx /= m.extent;
+    }
+    slot as usize
 }

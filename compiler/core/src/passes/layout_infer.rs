@@ -59,6 +59,7 @@ mod graph;
 mod seeds;
 mod solve;
 
+pub(crate) use graph::Xf;
 pub use seeds::{blocked, blocked_along, whole_tile};
 
 use crate::diag::Diagnostic;

@@ -23,6 +23,14 @@ pub enum Xf {
 }
 
 impl Xf {
+    /// The broadcast of a tile of shape `from` to shape `to` (leading dimensions added, size-1
+    /// dimensions stretched).
+    pub fn broadcast(from: &[i64], to: &[i64]) -> Xf {
+        let lead = to.len().saturating_sub(from.len());
+        let dims = (0..to.len()).filter(|&d| d < lead || (from.get(d - lead) == Some(&1) && to[d] != 1)).collect();
+        Xf::Broadcast { lead, dims }
+    }
+
     /// The result's layout when the operand has layout `l`, if the op can produce one in registers.
     pub fn forward(&self, l: &TvLayout) -> Option<TvLayout> {
         match self {
@@ -257,11 +265,7 @@ impl Walker<'_> {
                     let Some(r) = r.filter(|&r| self.tile(r)) else { continue };
                     let (from, to) = (self.shape(*a), self.shape(r));
                     let xf = match &inst.op {
-                        Op::Broadcast(_) => {
-                            let lead = to.len().saturating_sub(from.len());
-                            let dims = (0..to.len()).filter(|&d| d < lead || (from.get(d - lead) == Some(&1) && to[d] != 1)).collect();
-                            Xf::Broadcast { lead, dims }
-                        }
+                        Op::Broadcast(_) => Xf::broadcast(&from, &to),
                         Op::Reshape(_) => Xf::Reshape(from, to),
                         Op::Bitcast(_) => Xf::Bitcast {
                             rank: to.len(),
