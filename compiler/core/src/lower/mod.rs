@@ -97,11 +97,13 @@ impl Lowering<'_> {
     fn block(&mut self, insts: &[Inst]) -> Result<(), Diagnostic> {
         for inst in insts {
             self.b.set_span(Some(inst.span));
-            // Operands this use needs in another layout: converted for this instruction only.
+            // Operands this use needs in another layout: converted for this instruction only. Inlined
+            // copies of one function share spans, so the value must be one this instruction reads.
+            let operands = inst.op.operands();
             let wanted: Vec<usize> = (0..self.layouts.conversions().len())
                 .filter(|&i| {
                     let c = &self.layouts.conversions()[i];
-                    !self.applied[i] && c.at == inst.span && c.user.role == Role::Operand && c.user.op == inst.op.name()
+                    !self.applied[i] && c.at == inst.span && c.user.role == Role::Operand && c.user.op == inst.op.name() && operands.contains(&c.value)
                 })
                 .collect();
             let mut saved = Vec::new();

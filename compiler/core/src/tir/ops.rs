@@ -150,6 +150,28 @@ pub enum Op {
 }
 
 impl Op {
+    /// The values this instruction reads directly (not those read inside its blocks).
+    pub fn operands(&self) -> Vec<ValueId> {
+        match self {
+            Op::Const(_) | Op::BlockIndex(_) | Op::DimSize(_) | Op::ScalarParam(_) | Op::Arange { .. } => vec![],
+            Op::CommitGroup | Op::WaitGroup(_) | Op::Barrier | Op::ThreadIds(_) | Op::Threads => vec![],
+            Op::Unary(_, a) | Op::Cast(a) | Op::Splat(a) | Op::Broadcast(a) | Op::Math(_, a) | Op::Reshape(a) | Op::Bitcast(a) | Op::Annotate(a, _) => vec![*a],
+            Op::Reduce { value, .. } | Op::Cumsum { value, .. } | Op::Permute { value, .. } | Op::Repeat { value, .. } => vec![*value],
+            Op::Binary(_, a, b) | Op::Compare(_, a, b) => vec![*a, *b],
+            Op::Where(a, b, c) | Op::Fma(a, b, c) | Op::Dot { a, b, acc: c } => vec![*a, *b, *c],
+            Op::AtomicAdd { offsets, value, .. } => offsets.iter().copied().chain([*value]).collect(),
+            Op::Print { args, .. } | Op::Break(args) | Op::Continue(args) => args.clone(),
+            Op::Load { offsets, .. } => offsets.clone(),
+            Op::Store { offsets, value, mask, .. } => offsets.iter().copied().chain([*value]).chain(*mask).collect(),
+            Op::For { start, end, inits, .. } => [*start, *end].into_iter().chain(inits.iter().copied()).collect(),
+            Op::If { cond, .. } => vec![*cond],
+            Op::While { inits, .. } => inits.clone(),
+            Op::LoadShared(view) => view.offsets.clone(),
+            Op::StoreShared { view, value } => view.offsets.iter().copied().chain([*value]).collect(),
+            Op::CopyAsync { view, offsets, .. } => view.offsets.iter().chain(offsets).copied().collect(),
+        }
+    }
+
     /// The operation's name in the textual IR and in messages.
     pub fn name(&self) -> &'static str {
         match self {
