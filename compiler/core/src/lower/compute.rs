@@ -10,10 +10,13 @@ use tilec_dtype::DType;
 use tilec_layout::TvLayout;
 
 impl Lowering<'_> {
-    /// `acc + a @ b` with scalar fused multiply-adds in the accumulator's type: both operands are
-    /// staged in shared memory and each thread runs the K loop for the accumulator slots it holds.
-    /// (The mma.sync path by layout division is the next step.)
+    /// `acc + a @ b`: by `mma.sync` where the layouts divide its fragments (`mma.rs`), else with
+    /// scalar fused multiply-adds in the accumulator's type: both operands are staged in shared
+    /// memory and each thread runs the K loop for the accumulator slots it holds.
     pub(super) fn dot(&mut self, inst: &Inst, a: ValueId, b: ValueId, acc: ValueId) -> Result<Vec<Reg>, Diagnostic> {
+        if let Some(selected) = self.select_mma(inst) {
+            return self.mma_dot(inst, selected);
+        }
         let k = self.kernel;
         let (la, lb, lc) = (self.layout(a)?, self.layout(b)?, self.layout(inst.results[0])?);
         if la.rank() != 2 || lb.rank() != 2 {

@@ -19,8 +19,11 @@
 //! 6. Reshapes and permutes pass registers through: inference lays their results out so that every
 //!    element stays in its thread and slot (checked exhaustively).
 //! 7. Math functions run in f32 through `ex2`/`lg2`/`sqrt`/`rsqrt`, as on the GPU.
-//! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
-//!    slots each thread holds (mma.sync by layout division is the next step).
+//! 8. `dot` is selected by layout division (`mma.rs`): when the target has `mma.sync` and the
+//!    inferred layouts are products of the mma fragments, each warp issues `mma.sync` per atom, its
+//!    operands read from a swizzled shared-memory staging tile by `ldmatrix` (or straight from
+//!    registers already in fragment layout); otherwise both operands are staged in shared memory and
+//!    each thread runs scalar FMAs over K for the accumulator slots it holds.
 //! 9. `threads()` is a constant; `thread_ids(L)` is the thread index in layout `L`.
 //! 10. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
 //!
@@ -35,14 +38,52 @@ use crate::tir::{self, Inst, Kernel, Literal, Op, ParamKind, ValueId};
 mod compute;
 mod control;
 mod memory;
+mod mma;
 
 use memory::Access;
 use std::collections::HashMap;
 use tilec_layout::TvLayout;
 use tilec_dtype::DType;
 
-/// Lowers `kernel` to the thread program every thread of a block runs.
+/// What the target offers the lowering beyond scalar instructions. The lowering consults `mma` and
+/// `ldmatrix` (instruction selection for `dot`); `stmatrix` and `cp_async` describe the target for
+/// the passes that stage tiles in shared memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `mma.sync` (f16/bf16 m16n8k16): sm_80 and later.
+    pub mma: bool,
+    /// `ldmatrix` from shared memory: sm_75 and later.
+    pub ldmatrix: bool,
+    /// `stmatrix` to shared memory: sm_90 and later.
+    pub stmatrix: bool,
+    /// `cp.async` global → shared copies: sm_80 and later.
+    pub cp_async: bool,
+}
+
+impl Options {
+    /// NVIDIA sm_80 (A100): mma.sync, ldmatrix, cp.async.
+    pub const SM80: Options = Options { mma: true, ldmatrix: true, stmatrix: false, cp_async: true };
+    /// NVIDIA sm_90 (H100): sm_80's and stmatrix.
+    pub const SM90: Options = Options { mma: true, ldmatrix: true, stmatrix: true, cp_async: true };
+    /// Scalar instructions only (AMD targets, and the FMA fallback everywhere): `dot` becomes FMAs.
+    pub const SCALAR: Options = Options { mma: false, ldmatrix: false, stmatrix: false, cp_async: false };
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options::SM80
+    }
+}
+
+/// Lowers `kernel` to the thread program every thread of a block runs, for an sm_80 target
+/// ([`Options::SM80`]).
 pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
+    lower_with(kernel, &Options::SM80)
+}
+
+/// Lowers `kernel` to the thread program every thread of a block runs, using the instructions
+/// `options` says the target has.
+pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnostic> {
     let layouts = layout_infer::infer(kernel)?;
     let mut b = Builder::new(&kernel.name);
     let mut params = Vec::new();
@@ -57,7 +98,7 @@ pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let tid = b.thread_id();
     let tid = b.cast(tid, DType::I64);
     let applied = vec![false; layouts.conversions().len()];
-    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied };
+    let mut cx = Lowering { kernel, options: *options, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied };
     cx.block(&kernel.body.insts)?;
     // Every conversion inference asked for was made: none can be skipped silently.
     if let Some(i) = cx.applied.iter().position(|done| !done) {
@@ -75,6 +116,7 @@ fn refuse(span: Span, message: &str) -> Diagnostic {
 /// The state of lowering one kernel: the builder, and the registers of every tile IR value so far.
 struct Lowering<'k> {
     kernel: &'k Kernel,
+    options: Options,
     layouts: Layouts,
     b: Builder,
     params: Vec<usize>,
@@ -109,6 +151,11 @@ impl Lowering<'_> {
             let mut saved = Vec::new();
             for i in wanted {
                 let c = self.layouts.conversions()[i].clone();
+                if self.dot_loads_operand_itself(inst, &c) {
+                    // The mma lowering stages this operand for `ldmatrix` instead.
+                    self.applied[i] = true;
+                    continue;
+                }
                 if self.env.contains_key(&c.value) && !self.converted.contains_key(&c.value) {
                     let regs = self.convert(c.value, &c.from, &c.to, inst.span)?;
                     saved.push((c.value, self.env.insert(c.value, regs).expect("checked")));
