@@ -54,6 +54,11 @@ fn scalar_bits(dt: DType, v: f64) -> u64 {
 
 /// Runs `k` on the tile interpreter; returns the tensors after the run.
 fn interpret(k: &Kernel, args: &[In], dims: &[i64]) -> Vec<Vec<u8>> {
+    try_interpret(k, args, dims).unwrap_or_else(|e| panic!("the interpreter fails: {e}"))
+}
+
+/// [`interpret`], or the interpreter's error.
+fn try_interpret(k: &Kernel, args: &[In], dims: &[i64]) -> Result<Vec<Vec<u8>>, String> {
     let mut tensors: Vec<Vec<u8>> = args.iter().filter_map(|a| if let In::Tensor(b) = a { Some(b.clone()) } else { None }).collect();
     let mut it = tensors.iter_mut();
     let mut iargs: Vec<Arg<'_>> = args
@@ -63,9 +68,9 @@ fn interpret(k: &Kernel, args: &[In], dims: &[i64]) -> Vec<Vec<u8>> {
             In::Scalar(dt, v) => Arg::Scalar(interp::scalar_from_le_bytes(*dt, &pack(*dt, &[*v]))),
         })
         .collect();
-    interp::run(k, &mut iargs, dims).expect("interpreter runs");
+    interp::run(k, &mut iargs, dims).map_err(|e| e.message)?;
     drop(iargs);
-    tensors
+    Ok(tensors)
 }
 
 fn poison(bytes: usize) -> Vec<u8> {
@@ -447,8 +452,16 @@ fn every_kernel_that_lowers_agrees_with_the_interpreter() {
                             ParamKind::Scalar(dt) => In::Scalar(*dt, if dt.is_float() { 0.5 } else { 3.0 }),
                         })
                         .collect();
+                    // A kernel the interpreter rejects at run time (tests/lang/shared_misuse.tile)
+                    // must fail on the emulator too.
+                    let reference = match try_interpret(k, &args, &dims) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            assert!(emulate(k, &args, &dims).is_err(), "{}: the interpreter fails ({e}) but the emulator runs", k.name);
+                            continue;
+                        }
+                    };
                     let emu = emulate(k, &args, &dims).unwrap_or_else(|e| panic!("{}: {e}", k.name));
-                    let reference = interpret(k, &args, &dims);
                     let tensors = k.params.iter().filter_map(|p| if let ParamKind::Tensor { dtype, .. } = p.kind { Some((p.name.clone(), dtype)) } else { None });
                     for ((name, dt), (e, r)) in tensors.zip(emu.iter().zip(&reference)) {
                         let n = e.len() * 8 / dt.bits() as usize;
@@ -466,7 +479,7 @@ fn every_kernel_that_lowers_agrees_with_the_interpreter() {
         }
     }
     // The kernels this lowering is known to cover; one that stops lowering shows up here.
-    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners"] {
+    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse"] {
         assert!(lowered.iter().any(|l| l == name), "`{name}` no longer lowers (lowered: {lowered:?})");
     }
 }
@@ -488,4 +501,60 @@ fn strided_tensors_are_indexed_by_their_strides() {
     }
     // Gaps between the columns of b stay untouched.
     assert!(b[m..ldb].iter().all(|v| v.is_nan()));
+}
+
+/// Both executors on `k` with `example_args`; floats of the outputs compared within `tol` relative.
+fn agree(k: &Kernel, dims: &[i64], seed: u64, tol: f64) {
+    let args = example_args(k, dims, seed);
+    let emu = emulate(k, &args, dims).unwrap_or_else(|e| panic!("{}: {e}", k.name));
+    let reference = interpret(k, &args, dims);
+    let tensors = k.params.iter().filter_map(|p| if let ParamKind::Tensor { dtype, .. } = p.kind { Some((p.name.clone(), dtype)) } else { None });
+    for ((name, dt), (e, r)) in tensors.zip(emu.iter().zip(&reference)) {
+        let n = e.len() * 8 / dt.bits() as usize;
+        let (e, r) = (unpack(dt, e, n), unpack(dt, r, n));
+        for (j, (x, y)) in e.iter().zip(&r).enumerate() {
+            let ok = (x.is_nan() && y.is_nan()) || (x - y).abs() <= tol * (1.0 + y.abs());
+            assert!(ok, "{} `{name}`[{j}] dims {dims:?}: emulator {x}, interpreter {y}", k.name);
+        }
+    }
+}
+
+#[test]
+fn pipelined_matmul_stages_through_shared_memory_with_cp_async() {
+    let src = std::fs::read_to_string(format!("{}/../../examples/matmul.tile", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for (bm, bn, bk, stages) in [("64", "64", "32", "2"), ("64", "32", "16", "3"), ("32", "64", "32", "4")] {
+        let k = kernel_with(&src, &[("PIPELINED", "true"), ("BM", bm), ("BN", bn), ("BK", bk), ("STAGES", stages)]);
+        let program = tilec_core::lower::lower(&k).unwrap_or_else(|d| panic!("{}", d.message));
+        let text = thread::print_program(&program);
+        assert!(text.contains("cp.async.16") && text.contains("cp.async.wait_group"), "16-byte asynchronous copies");
+        // Ragged M, N and K (rows of 50 halves are not 16-byte aligned: element copies), then
+        // aligned rows (every in-bounds chunk a cp.async).
+        for (m, n, kk) in [(70i64, 40i64, 50i64), (33, 70, 64)] {
+            let dims = dims_for(&k, &[("M", m), ("N", n), ("K", kk)]);
+            agree(&k, &dims, (m + kk) as u64, 1e-2);
+        }
+    }
+}
+
+#[test]
+fn shared_tiles_of_the_language_tests_match_the_interpreter() {
+    let src = std::fs::read_to_string(format!("{}/../../tests/lang/pipeline.tile", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for wait in ["0", "1"] {
+        let k = kernel_with(&src, &[("WAIT", wait)]);
+        for (m, kk) in [(45i64, 130i64), (16, 32), (17, 64)] {
+            let dims = dims_for(&k, &[("M", m), ("K", kk)]);
+            agree(&k, &dims, m as u64, 2e-5);
+        }
+    }
+    // Without its closing barrier the next copy overwrites a stage other threads still read.
+    let racy = src.replace("acc = acc + load(s[kb % 2]);\n        barrier();", "acc = acc + load(s[kb % 2]);");
+    assert_ne!(racy, src);
+    // (With 8 rows of 32 a thread reads elements that another thread copies; in some other shapes
+    // every thread reads back only its own copies, which needs no barrier.)
+    let k = kernel_with(&src, &[("BM", "8")]);
+    let dims = dims_for(&k, &[("M", 64), ("K", 128)]);
+    agree(&k, &dims, 3, 2e-5);
+    let k = kernel_with(&racy, &[("BM", "8")]);
+    let err = emulate(&k, &example_args(&k, &dims, 3), &dims).unwrap_err();
+    assert!(err.contains("race"), "{err}");
 }

@@ -39,6 +39,7 @@ mod compute;
 mod control;
 mod memory;
 mod mma;
+mod shared_tiles;
 
 use memory::Access;
 use std::collections::HashMap;
@@ -98,7 +99,8 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
     let tid = b.thread_id();
     let tid = b.cast(tid, DType::I64);
     let applied = vec![false; layouts.conversions().len()];
-    let mut cx = Lowering { kernel, options: *options, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied };
+    let mut cx = Lowering { kernel, options: *options, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied, shared_tiles: Default::default() };
+    cx.allocate_shared_tiles()?;
     cx.block(&kernel.body.insts)?;
     // Every conversion inference asked for was made: none can be skipped silently.
     if let Some(i) = cx.applied.iter().position(|done| !done) {
@@ -129,6 +131,8 @@ struct Lowering<'k> {
     shared_bytes: u32,
     /// Which of the inferred conversions have been made.
     applied: Vec<bool>,
+    /// The kernel's `shared<T>[...]` buffers.
+    shared_tiles: shared_tiles::SharedTiles,
 }
 
 impl Lowering<'_> {
@@ -191,6 +195,30 @@ impl Lowering<'_> {
 
     /// [`Self::slots`] of layout `l`.
     fn slots_in(&mut self, l: &TvLayout, at: Span) -> Result<(Vec<Vec<Reg>>, Reg), Diagnostic> {
+        let (thread_part, first) = self.thread_part(l);
+        let mut out = Vec::new();
+        for value in 0..l.num_values() {
+            let c = l.coords(0, value).map_err(|e| refuse(at, &e.to_string()))?;
+            out.push(
+                c.iter()
+                    .zip(&thread_part)
+                    .map(|(&k, &t)| match t {
+                        Some(t) if k == 0 => t,
+                        Some(t) => {
+                            let kc = self.b.i64(k);
+                            self.b.add(t, kc)
+                        }
+                        None => self.b.i64(k),
+                    })
+                    .collect(),
+            );
+        }
+        Ok((out, first))
+    }
+
+    /// The thread part of layout `l`'s coordinates in this thread, per dimension (`None`: no thread
+    /// mode steps it), and whether the thread is the first holder of its elements.
+    fn thread_part(&mut self, l: &TvLayout) -> (Vec<Option<Reg>>, Reg) {
         // Trivial steps (a divisor or stride of 1, adding 0) are left out so the program stays
         // readable and small; the coordinates are the same.
         let rank = l.shape().len();
@@ -231,24 +259,7 @@ impl Lowering<'_> {
         let n = self.b.i64(l.num_threads());
         let covered = self.b.cmp(CmpOp::Lt, self.tid, n);
         first = self.b.binary(BinOp::And, first, covered);
-        let mut out = Vec::new();
-        for value in 0..l.num_values() {
-            let c = l.coords(0, value).map_err(|e| refuse(at, &e.to_string()))?;
-            out.push(
-                c.iter()
-                    .zip(&thread_part)
-                    .map(|(&k, &t)| match t {
-                        Some(t) if k == 0 => t,
-                        Some(t) => {
-                            let kc = self.b.i64(k);
-                            self.b.add(t, kc)
-                        }
-                        None => self.b.i64(k),
-                    })
-                    .collect(),
-            );
-        }
-        Ok((out, first))
+        (thread_part, first)
     }
 
     fn inst(&mut self, inst: &Inst) -> Result<(), Diagnostic> {
@@ -351,6 +362,13 @@ impl Lowering<'_> {
             }
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
             Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
+            Op::LoadShared(view) => self.load_shared_tile(inst, view)?,
+            Op::StoreShared { view, value } => return self.store_shared_tile(inst, view, *value),
+            Op::CopyAsync { view, tensor, offsets, shape } => return self.copy_async_tile(inst, view, *tensor, offsets, shape),
+            Op::CommitGroup | Op::WaitGroup(_) | Op::Barrier => {
+                self.synchronise(&inst.op);
+                return Ok(());
+            }
             other => {
                 let name = if let Op::Math(m, _) = other { m.name() } else { other.name() };
                 return Err(refuse(inst.span, &format!("the thread-level lowering does not handle `{name}` yet")));

@@ -350,6 +350,24 @@ impl Builder {
         self.push_with_id(id, Op::For { lo, hi, step, init: init.to_vec(), body: block }, &tys)
     }
 
+    /// `while` carrying `init`: `cond(builder, carried)` returns the bool that keeps the loop going,
+    /// `body(builder, carried)` the next carried values. Returns the final carried values.
+    pub fn while_(&mut self, init: &[Reg], cond: impl FnOnce(&mut Builder, &[Reg]) -> Reg, body: impl FnOnce(&mut Builder, &[Reg]) -> Vec<Reg>) -> Vec<Reg> {
+        let id = self.next_id();
+        let tys: Vec<Ty> = init.iter().map(|&r| self.ty(r)).collect();
+        let cond_args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
+        self.stack.push(Block { args: cond_args.clone(), ..Block::default() });
+        let c = cond(self, &cond_args);
+        let mut cond_block = self.stack.pop().unwrap();
+        cond_block.yields = vec![c];
+        let body_args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
+        self.stack.push(Block { args: body_args.clone(), ..Block::default() });
+        let yields = body(self, &body_args);
+        let mut body_block = self.stack.pop().unwrap();
+        body_block.yields = yields;
+        self.push_with_id(id, Op::While { init: init.to_vec(), cond: cond_block, body: body_block }, &tys)
+    }
+
     /// `if cond` whose branches yield registers of types `tys`; returns the results.
     pub fn if_(&mut self, cond: Reg, tys: &[Ty], then_f: impl FnOnce(&mut Builder) -> Vec<Reg>, else_f: impl FnOnce(&mut Builder) -> Vec<Reg>) -> Vec<Reg> {
         let id = self.next_id();

@@ -295,6 +295,11 @@ pub enum Op {
     For { lo: Reg, hi: Reg, step: Reg, init: Vec<Reg>, body: Block },
     /// `if cond` (a bool scalar) with the yields of the branch taken as results.
     If { cond: Reg, then_block: Block, else_block: Block },
+    /// A loop carrying `init` (MLIR's `scf.while`): `cond` takes the carried values as arguments
+    /// and yields one bool scalar; while it is true, `body` takes the carried values and yields
+    /// the next ones. Results: the carried values when `cond` yields false. Threads may leave at
+    /// different times (they diverge).
+    While { init: Vec<Reg>, cond: Block, body: Block },
 }
 
 impl Op {
@@ -331,6 +336,7 @@ impl Op {
             Op::Mma { kind, .. } => format!("mma.sync.{}", kind.name()),
             Op::For { .. } => "for".into(),
             Op::If { .. } => "if".into(),
+            Op::While { .. } => "while".into(),
         }
     }
 
@@ -358,6 +364,7 @@ impl Op {
             Op::Mma { a, b, c, .. } => vec![*a, *b, *c],
             Op::For { lo, hi, step, init, .. } => [vec![*lo, *hi, *step], init.clone()].concat(),
             Op::If { cond, .. } => vec![*cond],
+            Op::While { init, .. } => init.clone(),
         }
     }
 
@@ -366,6 +373,7 @@ impl Op {
         match self {
             Op::For { body, .. } => vec![body],
             Op::If { then_block, else_block, .. } => vec![then_block, else_block],
+            Op::While { cond, body, .. } => vec![cond, body],
             _ => vec![],
         }
     }

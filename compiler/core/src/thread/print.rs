@@ -103,6 +103,15 @@ fn inst(p: &Program, i: &Inst, depth: usize, out: &mut String) {
             writeln!(out, "{ind}}}").unwrap();
             return;
         }
+        Op::While { init, cond, body } => {
+            let iters: Vec<String> = cond.args.iter().zip(init).map(|(&a, &x)| format!("{} = {}", r(a), r(x))).collect();
+            writeln!(out, "{ind}{lhs}while iter({}) {{  // {}", iters.join(", "), i.id).unwrap();
+            block(p, cond, depth + 1, out);
+            writeln!(out, "{ind}}} do ({}) {{", list(&body.args)).unwrap();
+            block(p, body, depth + 1, out);
+            writeln!(out, "{ind}}}").unwrap();
+            return;
+        }
         Op::If { cond, then_block, else_block } => {
             writeln!(out, "{ind}{lhs}if {} {{  // {}", r(*cond), i.id).unwrap();
             block(p, then_block, depth + 1, out);

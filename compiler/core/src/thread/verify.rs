@@ -380,6 +380,30 @@ impl Verifier<'_> {
                 }
                 expect_results(&tys)?
             }
+            Op::While { init, cond, body } => {
+                let tys: Vec<Ty> = init.iter().map(|&r| t(r)).collect();
+                if cond.args.len() != init.len() || body.args.len() != init.len() || body.yields.len() != init.len() {
+                    return Err(format!(
+                        "{} carried values, but {} condition arguments, {} body arguments and {} yields",
+                        init.len(),
+                        cond.args.len(),
+                        body.args.len(),
+                        body.yields.len()
+                    ));
+                }
+                self.nested(cond, &tys)?;
+                if cond.yields.len() != 1 || t(cond.yields[0]) != Ty::BOOL {
+                    let ys: Vec<Ty> = cond.yields.iter().map(|&r| t(r)).collect();
+                    return Err(format!("the condition must yield one bool, not {ys:?}"));
+                }
+                self.nested(body, &tys)?;
+                for (&y, &ty) in body.yields.iter().zip(&tys) {
+                    if t(y) != ty {
+                        return Err(format!("yield %{} of type {}, carried {ty}", y.0, t(y)));
+                    }
+                }
+                expect_results(&tys)?
+            }
             Op::If { cond, then_block, else_block } => {
                 if t(*cond) != Ty::BOOL {
                     return Err(format!("condition of type {}", t(*cond)));

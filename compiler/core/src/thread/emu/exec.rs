@@ -149,6 +149,7 @@ impl<'a> Run<'a> {
             }
             Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } => self.collective(inst, active),
             Op::For { lo, hi, step, init, body } => self.for_loop(inst, active, (*lo, *hi, *step), init, body),
+            Op::While { init, cond, body } => self.while_loop(inst, active, init, cond, body),
             Op::If { cond, then_block, else_block } => {
                 let mut then_t = Vec::new();
                 let mut else_t = Vec::new();
@@ -222,6 +223,50 @@ impl<'a> Run<'a> {
         for &t in active {
             for (k, &r) in inst.results.iter().enumerate() {
                 let v = self.val(inst, t, body.args[1 + k])?.clone();
+                self.set(t, r, v);
+            }
+        }
+        Ok(())
+    }
+
+    /// A `while`: each round, the threads still in the loop run `cond` on their carried values; those
+    /// whose condition is false leave with them as results, the others run `body`.
+    fn while_loop(&mut self, inst: &Inst, active: &[u32], init: &[Reg], cond: &'a Block, body: &'a Block) -> Result<(), EmuError> {
+        let mut carried: BTreeMap<u32, Vec<Val>> = BTreeMap::new();
+        for &t in active {
+            carried.insert(t, init.iter().map(|&r| self.val(inst, t, r).cloned()).collect::<Result<_, _>>()?);
+        }
+        let mut live: Vec<u32> = active.to_vec();
+        while !live.is_empty() {
+            for &t in &live {
+                for (&a, v) in cond.args.iter().zip(&carried[&t]) {
+                    self.set(t, a, v.clone());
+                }
+            }
+            self.block(cond, &live)?;
+            let mut going = Vec::new();
+            for &t in &live {
+                if self.read1(inst, t, cond.yields[0])? & 1 == 1 {
+                    going.push(t);
+                }
+            }
+            if going.is_empty() {
+                break;
+            }
+            for &t in &going {
+                for (&a, v) in body.args.iter().zip(&carried[&t]) {
+                    self.set(t, a, v.clone());
+                }
+            }
+            self.block(body, &going)?;
+            for &t in &going {
+                let ys = self.yields(inst, body, t)?;
+                carried.insert(t, ys);
+            }
+            live = going;
+        }
+        for (t, vals) in carried {
+            for (&r, v) in inst.results.iter().zip(vals) {
                 self.set(t, r, v);
             }
         }
@@ -391,7 +436,7 @@ impl<'a> Run<'a> {
                 }
                 return Ok(None);
             }
-            Op::BarSync | Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } | Op::For { .. } | Op::If { .. } => {
+            Op::BarSync | Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } | Op::For { .. } | Op::If { .. } | Op::While { .. } => {
                 unreachable!("handled by inst")
             }
         };
