@@ -30,13 +30,14 @@
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
 use crate::syntax::Span;
-use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, Ty, UnOp};
+use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, UnOp};
 use crate::tir::{self, Inst, Kernel, Literal, Op, ParamKind, ValueId};
 mod compute;
+mod contiguity;
 mod control;
 mod memory;
+mod packed;
 
-use memory::Access;
 use std::collections::HashMap;
 use tilec_layout::TvLayout;
 use tilec_dtype::DType;
@@ -48,8 +49,7 @@ pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let mut params = Vec::new();
     for p in &kernel.params {
         params.push(match &p.kind {
-            ParamKind::Tensor { dtype, .. } if dtype.bits() % 8 == 0 && !dtype.is_bool() => b.param_global(&p.name, *dtype),
-            ParamKind::Tensor { dtype, .. } => return Err(refuse(p.span, &format!("the thread-level lowering cannot access packed `{dtype}` tensors yet"))),
+            ParamKind::Tensor { dtype, .. } => b.param_global(&p.name, *dtype),
             ParamKind::Scalar(d) => b.param_scalar(&p.name, *d),
         });
     }
@@ -57,7 +57,8 @@ pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let tid = b.thread_id();
     let tid = b.cast(tid, DType::I64);
     let applied = vec![false; layouts.conversions().len()];
-    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied };
+    let divisibility = contiguity::Divisibility::of(kernel);
+    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied, divisibility, packed_groups: HashMap::new() };
     cx.block(&kernel.body.insts)?;
     // Every conversion inference asked for was made: none can be skipped silently.
     if let Some(i) = cx.applied.iter().position(|done| !done) {
@@ -87,6 +88,10 @@ struct Lowering<'k> {
     shared_bytes: u32,
     /// Which of the inferred conversions have been made.
     applied: Vec<bool>,
+    /// What the kernel's integer scalars are multiples of (for vector accesses).
+    divisibility: contiguity::Divisibility,
+    /// Tiles loaded from packed tensors: their raw groups of elements, for conversions by bit tricks.
+    packed_groups: HashMap<ValueId, packed::Groups>,
 }
 
 impl Lowering<'_> {
@@ -259,7 +264,10 @@ impl Lowering<'_> {
             }
             Op::Cast(a) => {
                 let to = result_ty.as_ref().expect("cast has a result").dtype();
-                self.get(*a).into_iter().map(|x| self.b.cast(x, to)).collect()
+                match self.cast_packed(*a, to) {
+                    Some(regs) => regs,
+                    None => self.get(*a).into_iter().map(|x| self.b.cast(x, to)).collect(),
+                }
             }
             Op::Where(c, x, y) => {
                 let (cs, xs, ys) = (self.get(*c), self.get(*x), self.get(*y));
@@ -284,24 +292,8 @@ impl Lowering<'_> {
             Op::Permute { value, perm } => self.shape_op(inst, *value, Some(perm))?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
-            Op::Load { tensor, offsets } => {
-                let Access { elems: addrs, dtype, .. } = self.addresses(inst.results[0], *tensor, offsets)?;
-                let zero = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
-                addrs.into_iter().map(|(off, inside)| self.b.load_global(self.params[*tensor], off, Ty::scalar(dtype), Some(inside), Some(zero))).collect()
-            }
-            Op::Store { tensor, offsets, value, mask } => {
-                let Access { elems: addrs, first, .. } = self.addresses(*value, *tensor, offsets)?;
-                let vals = self.get(*value);
-                let masks = mask.map(|m| self.get(m));
-                for (i, ((off, inside), v)) in addrs.into_iter().zip(vals).enumerate() {
-                    let mut pred = self.b.binary(BinOp::And, inside, first);
-                    if let Some(ms) = &masks {
-                        pred = self.b.binary(BinOp::And, pred, ms[i]);
-                    }
-                    self.b.store_global(self.params[*tensor], off, v, Some(pred));
-                }
-                return Ok(());
-            }
+            Op::Load { tensor, offsets } => self.load(inst.results[0], *tensor, offsets)?,
+            Op::Store { tensor, offsets, value, mask } => return self.store(inst, *value, *tensor, offsets, *mask),
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
             Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
             other => {
