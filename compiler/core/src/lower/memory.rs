@@ -9,7 +9,7 @@
 //! tensors are `packed.rs`'s.
 
 use super::contiguity::{Alignment, Runs, Term, Widths, ZERO};
-use super::{refuse, Lowering};
+use super::{packed, refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::syntax::Span;
 use crate::thread::{BinOp, Builder, CmpOp, Reg, Ty};
@@ -257,20 +257,17 @@ impl Lowering<'_> {
     }
 
     /// Writes tile registers `regs` (layout `l`, element type `dt`) row-major into a fresh shared
-    /// buffer, one writer per element, then waits at a barrier. Bools travel as u8. Returns the
-    /// buffer and the type it holds. Slots adjacent along the last dimension go in one store of up
-    /// to 16 bytes ([`staged_groups`]).
+    /// buffer, one writer per element, then waits at a barrier. Elements narrower than a byte (bool,
+    /// u4, f6e3m2, ...) travel as their code in a u8. Returns the buffer and the type it holds. Slots
+    /// adjacent along the last dimension go in one store of up to 16 bytes ([`staged_groups`]).
     pub(super) fn stage(&mut self, regs: &[Reg], l: &TvLayout, dt: DType, at: Span) -> Result<(usize, DType), Diagnostic> {
-        let held = if dt.is_bool() { DType::U8 } else { dt };
-        if held.bits() % 8 != 0 {
-            return Err(refuse(at, &format!("the thread-level lowering cannot exchange `{dt}` tiles yet")));
-        }
+        let held = if dt.is_sub_byte() { DType::U8 } else { dt };
         let bytes = i64::from(held.bits() / 8);
         let buf = self.shared("exchange", l.size() * bytes, at)?;
         let (coords, first) = self.slots_in(l, at)?;
         for g in staged_groups(l, held) {
             let off = self.row_major(&coords[g[0]], l.shape(), bytes);
-            let elems: Vec<Reg> = g.iter().map(|&s| if dt.is_bool() { self.b.cast(regs[s], held) } else { regs[s] }).collect();
+            let elems: Vec<Reg> = g.iter().map(|&s| if dt.is_sub_byte() { packed::code_byte(&mut self.b, regs[s], dt) } else { regs[s] }).collect();
             let x = if elems.len() == 1 { elems[0] } else { self.b.pack(&elems) };
             self.b.store_shared(buf, off, x, Some(first));
         }
@@ -319,9 +316,8 @@ impl Lowering<'_> {
             })
             .collect();
         let out = unpack(&mut self.b, &regs, &groups, to.num_values());
-        Ok(if dt.is_bool() {
-            let zero = self.b.const_int(held, 0);
-            out.into_iter().map(|x| self.b.cmp(CmpOp::Ne, x, zero)).collect()
+        Ok(if dt.is_sub_byte() {
+            out.into_iter().map(|x| packed::view_code(&mut self.b, x, dt)).collect()
         } else {
             out
         })

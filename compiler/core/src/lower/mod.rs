@@ -115,6 +115,11 @@ impl Lowering<'_> {
             for i in wanted {
                 let c = self.layouts.conversions()[i].clone();
                 if self.env.contains_key(&c.value) && !self.converted.contains_key(&c.value) {
+                    // A packed tile cast by bit tricks is converted after the cast (packed.rs).
+                    if self.converts_after_cast(inst, c.value) {
+                        self.applied[i] = true;
+                        continue;
+                    }
                     let regs = self.convert(c.value, &c.from, &c.to, inst.span)?;
                     saved.push((c.value, self.env.insert(c.value, regs).expect("checked")));
                     self.converted.insert(c.value, c.to.clone());
@@ -264,7 +269,7 @@ impl Lowering<'_> {
             }
             Op::Cast(a) => {
                 let to = result_ty.as_ref().expect("cast has a result").dtype();
-                match self.cast_packed(*a, to) {
+                match self.cast_packed(inst, *a, to)? {
                     Some(regs) => regs,
                     None => self.get(*a).into_iter().map(|x| self.b.cast(x, to)).collect(),
                 }

@@ -25,7 +25,7 @@ use super::memory::{regroup, unpack};
 use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::thread::{BinOp, Builder, CmpOp, Reg, Ty};
-use crate::tir::{Inst, ValueId};
+use crate::tir::{Inst, Op, ValueId};
 use tilec_dtype::DType;
 
 /// The raw groups of a tile loaded from a packed tensor: `regs[i]` (`dtype x groups[i].len()`)
@@ -143,11 +143,33 @@ fn store_bytes(b: &mut Builder, param: usize, off: Reg, value: Reg, n: u32, alig
     }
 }
 
-/// A code in the low bits of `code8` (a u8) as a scalar of packed type `dt`: the byte(s) of a whole
-/// number of elements, viewed as a vector of `dt`, lane 0.
-fn view_code(b: &mut Builder, code8: Reg, dt: DType) -> Reg {
+/// The bytes holding a whole number of elements of `dt`: how many, and how many elements.
+fn whole_bytes(dt: DType) -> (u32, u32) {
     let p = dt.bits();
     let bytes = p / gcd(p, 8);
+    (bytes, bytes * 8 / p)
+}
+
+/// The code of `x` (a scalar of packed type `dt`) in the low bits of a u8, the rest 0: `x` and
+/// zeros viewed as bytes, byte 0. The inverse of [`view_code`].
+pub(super) fn code_byte(b: &mut Builder, x: Reg, dt: DType) -> Reg {
+    let (bytes, elems) = whole_bytes(dt);
+    let v = if elems == 1 {
+        x
+    } else {
+        let zero = b.const_int(dt, 0);
+        let mut all = vec![x];
+        all.extend(std::iter::repeat_n(zero, elems as usize - 1));
+        b.pack(&all)
+    };
+    let v = b.bitcast(v, Ty::vec(DType::U8, bytes));
+    lane(b, v, 0)
+}
+
+/// A code in the low bits of `code8` (a u8) as a scalar of packed type `dt`: the byte(s) of a whole
+/// number of elements, viewed as a vector of `dt`, lane 0.
+pub(super) fn view_code(b: &mut Builder, code8: Reg, dt: DType) -> Reg {
+    let (bytes, elems) = whole_bytes(dt);
     let v = if bytes == 1 {
         code8
     } else {
@@ -156,7 +178,7 @@ fn view_code(b: &mut Builder, code8: Reg, dt: DType) -> Reg {
         elems.extend(std::iter::repeat_n(zero, bytes as usize - 1));
         b.pack(&elems)
     };
-    let v = b.bitcast(v, Ty::vec(dt, bytes * 8 / p));
+    let v = b.bitcast(v, Ty::vec(dt, elems));
     b.extract(v, 0)
 }
 
@@ -323,21 +345,30 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    /// `cast<to>(a)` of a tile loaded from a packed `u4`/`i4` tensor to `f16` or `f32` by `lop3` and
-    /// the magic-number trick, from its raw 32-bit words; `None` where that does not apply (another
-    /// type, a group of fewer than 8 elements, or `a` converted to another layout here).
-    pub(super) fn cast_packed(&mut self, a: ValueId, to: DType) -> Option<Vec<Reg>> {
-        let dt = self.kernel.ty(a).dtype();
-        let signed = match dt {
-            DType::Int { bits: 4, signed } => signed,
-            _ => return None,
-        };
-        let groups = self.packed_groups.get(&a)?;
-        if self.converted.contains_key(&a) || !(to == DType::F16 || to == DType::F32) || groups.groups.iter().any(|g| g.len() % 8 != 0) {
-            return None;
+    /// Whether `inst` is a `cast` of packed tile `a` that [`Self::cast_packed`] does by bit tricks:
+    /// a `u4`/`i4` tile loaded in groups of whole 32-bit words, cast to `f16` or `f32`.
+    pub(super) fn converts_after_cast(&self, inst: &Inst, a: ValueId) -> bool {
+        let Op::Cast(x) = inst.op else { return false };
+        let to = self.kernel.ty(inst.results[0]).dtype();
+        x == a
+            && matches!(self.kernel.ty(a).dtype(), DType::Int { bits: 4, .. })
+            && (to == DType::F16 || to == DType::F32)
+            && self.packed_groups.get(&a).is_some_and(|g| g.groups.iter().all(|g| g.len() % 8 == 0))
+    }
+
+    /// `cast<to>(a)` (`inst`) of a tile loaded from a packed `u4`/`i4` tensor to `f16` or `f32` by
+    /// `lop3` and the magic-number trick, from its raw 32-bit words, in the layout it was loaded in;
+    /// where the cast's result has another layout, the f16 values are exchanged (half the bytes of
+    /// f32, and no per-element unpacking of codes). `None` where [`Self::converts_after_cast`] does not hold.
+    pub(super) fn cast_packed(&mut self, inst: &Inst, a: ValueId, to: DType) -> Result<Option<Vec<Reg>>, Diagnostic> {
+        if !self.converts_after_cast(inst, a) {
+            return Ok(None);
         }
+        let signed = self.kernel.ty(a).dtype().is_signed_int();
+        let groups = &self.packed_groups[&a];
         let (regs, slots) = (groups.regs.clone(), groups.groups.clone());
-        let num_values = self.layout_of(a)?.num_values() as usize;
+        let (from, result) = (self.layouts.of(a).cloned(), self.layout(inst.results[0])?);
+        let from = from.expect("a loaded tile has a layout");
         let b = &mut self.b;
         let nibbles = b.u32(0x000f_000f);
         // f16 1024 + n (1024 + (n ^ 8) = 1032 + value for i4), and the bias taken off again.
@@ -345,7 +376,7 @@ impl Lowering<'_> {
         let magic = b.u32(magic);
         let bias = b.u32(bias);
         let bias = b.bitcast(bias, Ty::F16X2);
-        let mut out = vec![None; num_values];
+        let mut out = vec![None; from.num_values() as usize];
         for (r, g) in regs.iter().zip(&slots) {
             let words = g.len() as u32 / 8;
             let w = b.bitcast(*r, Ty::vec(DType::U32, words));
@@ -364,12 +395,14 @@ impl Lowering<'_> {
                     let f = b.binary(BinOp::Sub, h, bias);
                     for (half, e) in [(0, 8 * i + s), (1, 8 * i + s + 4)] {
                         let x = b.extract(f, half);
-                        out[g[e as usize]] = Some(if to == DType::F16 { x } else { b.cast(x, to) });
+                        out[g[e as usize]] = Some(x);
                     }
                 }
             }
         }
-        out.into_iter().collect()
+        let halves: Vec<Reg> = out.into_iter().map(|x| x.expect("the groups cover every slot")).collect();
+        let halves = if from == result { halves } else { self.relayout(&halves, DType::F16, &from, &result, inst.span)? };
+        Ok(Some(if to == DType::F16 { halves } else { halves.into_iter().map(|x| self.b.cast(x, to)).collect() }))
     }
 }
 
