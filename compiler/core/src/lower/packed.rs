@@ -316,8 +316,8 @@ impl Lowering<'_> {
                     for j in 0..n {
                         let (lo, hi) = ((8 * j / p) as usize, (((8 * j + 7) / p) as usize).min(g.len() - 1));
                         let mut any = acc.inside[g[lo]];
-                        for e in lo + 1..=hi {
-                            any = b.or(any, acc.inside[g[e]]);
+                        for &e in &g[lo + 1..=hi] {
+                            any = b.or(any, acc.inside[e]);
                         }
                         let pred = b.and(any, first);
                         let d = b.i64(i64::from(j));
