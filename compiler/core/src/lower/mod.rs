@@ -11,8 +11,10 @@
 //!    asked for a conversion (at an operand, a loop's initial value or yield), the tile goes through
 //!    shared memory: written row-major by one holder per element, a barrier, read back in the new
 //!    layout, a barrier. Every conversion inference asked for is checked to have been made.
-//! 4. Loads and stores are per element, bounds-masked, with the tile coordinate plus the view's
-//!    offsets indexing the tensor (row-major, or by its declared strides); only the first holder of a replicated element stores it.
+//! 4. Loads and stores are bounds-masked, with the tile coordinate plus the view's offsets indexing
+//!    the tensor (row-major, or by its declared strides); only the first holder of a replicated
+//!    element stores it. Slots contiguous in memory move in accesses of up to 16 bytes where the
+//!    alignment is proven (contiguity.rs); packed tensors are byte-addressed (packed.rs).
 //! 5. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
@@ -24,8 +26,8 @@
 //! 9. `threads()` is a constant; `thread_ids(L)` is the thread index in layout `L`.
 //! 10. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
 //!
-//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed tensors) is
-//! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed stores a thread
+//! does not own whole bytes of) is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
