@@ -479,7 +479,7 @@ fn every_kernel_that_lowers_agrees_with_the_interpreter() {
         }
     }
     // The kernels this lowering is known to cover; one that stops lowering shows up here.
-    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse"] {
+    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse", "matmul_a16wx"] {
         assert!(lowered.iter().any(|l| l == name), "`{name}` no longer lowers (lowered: {lowered:?})");
     }
 }
@@ -557,4 +557,227 @@ fn shared_tiles_of_the_language_tests_match_the_interpreter() {
     let k = kernel_with(&racy, &[("BM", "8")]);
     let err = emulate(&k, &example_args(&k, &dims, 3), &dims).unwrap_err();
     assert!(err.contains("race"), "{err}");
+}
+
+/// A repository kernel compiled with the standard library and `-D` overrides.
+fn example(file: &str, name: &str, defines: &[(&str, &str)]) -> Kernel {
+    let path = std::path::PathBuf::from(format!("{}/../../{file}", env!("CARGO_MANIFEST_DIR")));
+    let src = std::fs::read_to_string(&path).unwrap();
+    let options = tilec_core::sema::Options { defines: defines.iter().map(|(n, v)| tilec_core::sema::Define { name: n.to_string(), value: v.to_string() }).collect() };
+    let program = tilec_core::compile_source("k.tile", &src, path.parent(), &options).1.unwrap_or_else(|_| panic!("{file} compiles"));
+    program.kernels.into_iter().find(|k| k.name == name).unwrap()
+}
+
+/// The `ld.global`/`st.global` types of a thread program, e.g. `["f32x4", "f32"]`.
+fn global_access_types(p: &thread::Program) -> Vec<String> {
+    fn walk(p: &thread::Program, b: &thread::Block, out: &mut Vec<String>) {
+        for i in &b.insts {
+            match &i.op {
+                thread::Op::LoadGlobal { ty, .. } => out.push(ty.to_string()),
+                thread::Op::StoreGlobal { value, .. } => out.push(p.ty(*value).to_string()),
+                _ => {}
+            }
+            for sub in i.op.blocks() {
+                walk(p, sub, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(p, &p.body, &mut out);
+    out
+}
+
+#[test]
+fn vector_add_and_softmax_move_16_bytes_per_access_and_stay_right_at_ragged_sizes() {
+    let k = kernel_with(VECTOR_ADD, &[("BLOCK", "1024")]);
+    let program = tilec_core::lower::lower(&k).unwrap();
+    let types = global_access_types(&program);
+    // 8 elements per thread: two f32x4 per tensor. The tile origin `block.x * 1024` is a multiple
+    // of 4 elements: no runtime test; only groups cut by the end go element by element.
+    assert_eq!(types.iter().filter(|t| *t == "f32x4").count(), 6, "{types:?}");
+    for n in [100003usize, 4096, 5] {
+        let (a, b) = (random(n, n as u64), random(n, n as u64 + 1));
+        let args = [In::Tensor(pack(DType::F32, &a)), In::Tensor(pack(DType::F32, &b)), In::Tensor(poison(4 * n))];
+        let out = emulate(&k, &args, &[n as i64]).unwrap();
+        let c = unpack(DType::F32, &out[2], n);
+        assert!((0..n).all(|i| c[i] == ((a[i] as f32) + (b[i] as f32)) as f64), "n={n}");
+    }
+    // softmax: a [4, 256] f32 tile per block; rows are N apart, so the f32x4 path is taken when N
+    // is a multiple of 4 (a block-uniform test) and the element path otherwise.
+    let k = example("examples/softmax.tile", "softmax", &[]);
+    let types = global_access_types(&tilec_core::lower::lower(&k).unwrap());
+    assert!(types.iter().any(|t| t == "f32x4") && types.iter().any(|t| t == "f32"), "{types:?}");
+    for (m, n) in [(5i64, 1024i64), (3, 1001), (2, 258)] {
+        let dims = dims_for(&k, &[("M", m), ("N", n)]);
+        let args = example_args(&k, &dims, (m * n) as u64);
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+        let reference = interpret(&k, &args, &dims);
+        let (e, r) = (unpack(DType::F32, &emu[1], (m * n) as usize), unpack(DType::F32, &reference[1], (m * n) as usize));
+        for (i, (x, y)) in e.iter().zip(&r).enumerate() {
+            assert!((x - y).abs() <= 2e-5 * (1.0 + y.abs()), "softmax m={m} n={n} element {i}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn f16_tiles_move_as_f16x8() {
+    let k = kernel(
+        "
+kernel scale(x: global f16[R, C], y: global f16[R, C]) grid(cdiv(R, 8)) warps(2) {
+    let r = block.x * 8;
+    store(y[r.., 0..], load(x[r.., 0..], [8, 128]) * 2.0);
+}",
+    );
+    let types = global_access_types(&tilec_core::lower::lower(&k).unwrap());
+    assert!(types.iter().filter(|t| *t == "f16x8").count() >= 2, "{types:?}");
+    for (r, c) in [(16usize, 128usize), (13, 120), (9, 77)] {
+        let x = random(r * c, 61);
+        let args = [In::Tensor(pack(DType::F16, &x)), In::Tensor(poison(2 * r * c))];
+        let dims = dims_for(&k, &[("R", r as i64), ("C", c as i64)]);
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(emu, interpret(&k, &args, &dims), "r={r} c={c}");
+    }
+}
+
+#[test]
+fn misaligned_views_fall_back_to_narrower_accesses() {
+    // A column offset of 3 is never a multiple of 4: element accesses, statically. A runtime offset
+    // `o` is tested per launch: the same kernel takes f32x4 for o = 8 and elements for o = 3.
+    let k = kernel(
+        "
+kernel shifted(o: i64, x: global f32[N], y: global f32[N], z: global f32[N]) grid(cdiv(N, 256)) warps(2) {
+    let i = block.x * 256;
+    store(y[i..], load(x[i + 3..], [256]));
+    store(z[i + o..], load(x[i..], [256]) + 1.0);
+}",
+    );
+    let program = tilec_core::lower::lower(&k).unwrap();
+    let types = global_access_types(&program);
+    assert!(types.iter().any(|t| t == "f32x4"), "{types:?}");
+    for (n, o) in [(1000usize, 8.0), (1000, 3.0), (77, 3.0), (1024, 0.0)] {
+        let x = random(n, 71);
+        let args = [In::Scalar(DType::I64, o), In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * n)), In::Tensor(poison(4 * n))];
+        let emu = emulate(&k, &args, &[n as i64]).unwrap_or_else(|e| panic!("n={n} o={o}: {e}"));
+        assert_eq!(emu, interpret(&k, &args, &[n as i64]), "n={n} o={o}");
+        let y = unpack(DType::F32, &emu[1], n);
+        assert!((0..n).all(|i| if i + 3 < n { y[i] == x[i + 3] as f32 as f64 } else { y[i] == 0.0 }), "n={n}");
+    }
+}
+
+/// Random codes of packed type `dt` for `n` elements, packed, and their values.
+fn random_codes(dt: DType, n: usize, seed: u64) -> (Vec<u8>, Vec<f64>) {
+    let mut r = rng(seed);
+    let codes: Vec<u64> = (0..n).map(|_| r.random_range(0..(1u64 << dt.bits()))).collect();
+    let values = codes.iter().map(|&c| if dt.is_float() { tilec_dtype::decode(dt, c) } else { tilec_dtype::decode_int(dt, c) as f64 }).collect();
+    (tilec_dtype::pack::pack(dt.bits(), &codes), values)
+}
+
+#[test]
+fn packed_tensors_load_and_store_whole_bytes_of_every_width() {
+    // Copies of packed tiles (stores of whole bytes) and their values widened to f32, for every
+    // width, on lengths that end mid-byte; outputs poisoned.
+    for wt in ["bool", "u1", "u2", "i3", "u4", "i4", "f4e2m1", "u5", "f6e3m2", "i7"] {
+        let k = kernel_with(
+            "
+kernel copy<WT: dtype = u4>(x: global WT[N], y: global WT[N], f: global f32[N]) grid(cdiv(N, 512)) warps(1) {
+    let i = block.x * 512;
+    let v = load(x[i..], [512]);
+    store(y[i..], v);
+    store(f[i..], cast<f32>(v));
+}",
+            &[("WT", wt)],
+        );
+        let dt: DType = wt.parse().unwrap();
+        for n in [512usize, 1001, 13] {
+            let (bytes, values) = random_codes(dt, n, n as u64 + dt.bits() as u64);
+            let args = [In::Tensor(bytes), In::Tensor(poison(dt.nbytes(n))), In::Tensor(poison(4 * n))];
+            let emu = emulate(&k, &args, &[n as i64]).unwrap_or_else(|e| panic!("{wt} n={n}: {e}"));
+            let reference = interpret(&k, &args, &[n as i64]);
+            assert_eq!(unpack(dt, &emu[1], n), unpack(dt, &reference[1], n), "{wt} n={n}: the copy");
+            assert_eq!(unpack(dt, &emu[1], n), values, "{wt} n={n}: the copy against the codes");
+            assert!(emu[2] == reference[2], "{wt} n={n}: the widened values differ");
+        }
+    }
+}
+
+#[test]
+fn packed_loads_of_two_dimensional_views_at_any_alignment() {
+    // Rows of an odd number of u3/f6 elements start mid-byte: the group path is versioned on the
+    // row length, and columns at offset 5 start mid-byte everywhere.
+    for wt in ["i3", "f6e3m2", "u4"] {
+        let k = kernel_with(
+            "
+kernel rows<WT: dtype = u4>(x: global WT[R, C], f: global f32[R, C], g: global f32[R, C]) grid(cdiv(R, 4)) warps(2) {
+    let r = block.x * 4;
+    store(f[r.., 0..], cast<f32>(load(x[r.., 0..], [4, 256])));
+    store(g[r.., 0..], cast<f32>(load(x[r.., 5..], [4, 256])));
+}",
+            &[("WT", wt)],
+        );
+        let dt: DType = wt.parse().unwrap();
+        for (r, c) in [(8usize, 256usize), (7, 251), (5, 96)] {
+            let (bytes, _) = random_codes(dt, r * c, (r * c) as u64);
+            let args = [In::Tensor(bytes), In::Tensor(poison(4 * r * c)), In::Tensor(poison(4 * r * c))];
+            let dims = dims_for(&k, &[("R", r as i64), ("C", c as i64)]);
+            let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{wt} r={r} c={c}: {e}"));
+            assert!(emu == interpret(&k, &args, &dims), "{wt} r={r} c={c}: the emulator and the interpreter differ");
+        }
+    }
+}
+
+#[test]
+fn packed_stores_a_thread_cannot_own_whole_bytes_of_are_refused() {
+    for (src, what) in [
+        ("kernel k(x: global u4[N]) grid(1) warps(2) { store(x[0..], zeros<u4>[64]); }", "part of a byte"),
+        ("kernel k(x: global u4[N]) grid(1) warps(1) { store(x[1..], zeros<u4>[512]); }", "part of a byte"),
+        ("kernel k(x: global u4[N]) grid(1) warps(1) { store(x[0..], zeros<u4>[512], mask: arange(512) < 7); }", "masked store"),
+    ] {
+        let err = tilec_core::lower::lower(&kernel(src)).unwrap_err();
+        assert!(err.message.contains(what), "{src}: {}", err.message);
+    }
+}
+
+#[test]
+fn weight_relayout_stores_packed_tiles() {
+    let k = example("stdlib/lowbit.tile", "relayout", &[]);
+    let (kk, n) = (64usize, 128usize);
+    let dt: DType = "u4".parse().unwrap();
+    let (bytes, _) = random_codes(dt, kk * n, 81);
+    let args = [In::Tensor(bytes), In::Tensor(poison(dt.nbytes(kk * n)))];
+    let dims = dims_for(&k, &[("K", kk as i64), ("N", n as i64), ("KB", 2), ("NB", 2)]);
+    let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+    assert!(emu == interpret(&k, &args, &dims), "the emulator and the interpreter differ");
+}
+
+#[test]
+fn matmul_a16wx_emulates_for_u4_f6e3m2_and_i3_weights() {
+    let (m, n, kk) = (19usize, 70usize, 96usize);
+    for (wt, zero, g) in [("u4", 8, 32usize), ("u4", 8, 16), ("f6e3m2", 0, 32), ("i3", 0, 64)] {
+        let dt: DType = wt.parse().unwrap();
+        let k = example("examples/matmul_a16wx.tile", "matmul_a16wx", &[("WT", wt), ("ZERO", &zero.to_string()), ("G", &g.to_string())]);
+        let program = thread::print_program(&tilec_core::lower::lower(&k).unwrap());
+        if wt == "u4" {
+            assert!(program.contains("lop3.b32"), "u4 weights are converted by lop3 and the magic number");
+        }
+        let kg = kk.div_ceil(g);
+        let a = random(m * kk, 91);
+        let (wbytes, q) = random_codes(dt, kk * n, 92);
+        let mut r = rng(93);
+        let s: Vec<f64> = (0..kg * n).map(|_| r.random_range(0.01..0.2)).collect();
+        let args = [In::Tensor(pack(DType::F16, &a)), In::Tensor(wbytes), In::Tensor(pack(DType::F16, &s)), In::Tensor(poison(2 * m * n))];
+        let dims = dims_for(&k, &[("M", m as i64), ("N", n as i64), ("K", kk as i64), ("KG", kg as i64)]);
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{wt} G={g}: {e}"));
+        let reference = interpret(&k, &args, &dims);
+        let (c, ci) = (unpack(DType::F16, &emu[3], m * n), unpack(DType::F16, &reference[3], m * n));
+        let (a, s) = (unpack(DType::F16, &pack(DType::F16, &a), m * kk), unpack(DType::F16, &pack(DType::F16, &s), kg * n));
+        for i in 0..m {
+            for j in 0..n {
+                // The kernel's dequantisation: (q - zero) exactly, times the scale, rounded to f16.
+                let want: f64 = (0..kk).map(|p| a[i * kk + p] * tilec_dtype::round(DType::F16, (q[p * n + j] - zero as f64) * s[p / g * n + j])).sum();
+                let (x, y) = (c[i * n + j], ci[i * n + j]);
+                assert!((x - want).abs() <= 2e-3 + want.abs() / 1024.0, "{wt} G={g} c[{i},{j}] = {x} want {want}");
+                assert!((x - y).abs() <= 2e-3 + y.abs() / 1024.0, "{wt} G={g} c[{i},{j}] = {x}, the interpreter's {y}");
+            }
+        }
+    }
 }

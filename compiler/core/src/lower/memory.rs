@@ -1,50 +1,87 @@
-//! Where tile elements live outside registers: global addresses of the slots of a load or store, and
+//! Where tile elements live outside registers: global loads and stores of a tile's slots, and
 //! exchanges through shared memory (stage a tile row-major, read it back in another layout).
+//!
+//! Accesses are vectorised by `contiguity`: a thread's slots that are consecutive along the tensor's
+//! unit-stride dimension go in groups of up to 16 bytes, one `ld`/`st` per group, where the group
+//! start is proven aligned (statically, or by a block-uniform test choosing between a wide and a
+//! narrow version of the access). A group whose elements are not all inside the tensor (a ragged
+//! edge) moves its elements one by one, each under its own bounds predicate. Packed (sub-byte)
+//! tensors are `packed.rs`'s.
 
-use super::{refuse, Lowering};
+use super::contiguity::{Alignment, Runs, Term, Widths, ZERO};
+use super::{packed, refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::syntax::Span;
-use crate::thread::{BinOp, CmpOp, Reg, Ty};
+use crate::thread::{BinOp, Builder, CmpOp, Reg, Ty};
 use crate::tir::{Dim, Inst, ParamKind, ValueId};
+use std::collections::HashMap;
 use tilec_dtype::DType;
 use tilec_layout::TvLayout;
 
-/// The slots of a tile in a tensor.
+/// The slots of a tile in a tensor, and how they may be grouped.
 pub(super) struct Access {
-    /// Per slot: the element's byte offset (0 where masked off) and whether it is in bounds.
-    pub(super) elems: Vec<(Reg, Reg)>,
+    /// Per slot: the element's linear index in the tensor, clamped to 0 when outside it (the
+    /// emulator checks every address, and a GPU may fault on one).
+    pub(super) index: Vec<Reg>,
+    /// Per slot: the linear index, not clamped (for addresses under a predicate).
+    pub(super) raw: Vec<Reg>,
+    /// Per slot: whether the element is inside the tensor.
+    pub(super) inside: Vec<Reg>,
     /// Whether this thread is the first holder of its elements (the one that stores them).
     pub(super) first: Reg,
-    pub(super) dtype: DType,
+    pub(super) runs: Runs,
+    pub(super) widths: Widths,
+    /// The block-uniform values whose divisibility `widths.tests` asks for.
+    tested: Vec<Reg>,
+    pub(super) num_values: i64,
+}
+
+impl Access {
+    /// The groups of `2^k` slots, in order of their first slot.
+    pub(super) fn groups(&self, k: u32) -> Vec<Vec<usize>> {
+        self.runs.groups(self.num_values, 1 << k)
+    }
+
+    /// Whether every element of `group` is inside the tensor: they differ along the unit-stride
+    /// dimension only, monotonically, so the first and the last are enough.
+    pub(super) fn all_inside(&self, b: &mut Builder, group: &[usize]) -> Reg {
+        let (f, l) = (group[0], group[group.len() - 1]);
+        if f == l {
+            self.inside[f]
+        } else {
+            b.and(self.inside[f], self.inside[l])
+        }
+    }
 }
 
 impl Lowering<'_> {
-    /// Where the slots of the tile a memory op moves lie in the tensor.
-    pub(super) fn addresses(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId]) -> Result<Access, Diagnostic> {
+    /// Where the slots of the tile a memory op moves lie in the tensor, and how wide its accesses
+    /// may be: groups of at most `max_bits`, starting on multiples of `2^min` elements.
+    pub(super) fn addresses(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId], max_bits: u32, min: u32) -> Result<Access, Diagnostic> {
         let ParamKind::Tensor { dtype, shape, strides } = &self.kernel.params[tensor].kind else { unreachable!("loads read tensors") };
         let dtype = *dtype;
+        let l = self.layout(tile)?;
         let mut dim = |d: &Dim| match d {
             Dim::Sym(i) => self.b.param(self.dims[*i]),
             Dim::Fixed(n) => self.b.i64(*n as i64),
         };
         let extents: Vec<Reg> = shape.iter().map(&mut dim).collect();
         // Element strides; `None` for row-major.
-        let strides: Option<Vec<Reg>> = strides.as_ref().map(|s| s.iter().map(&mut dim).collect());
+        let declared: Option<Vec<Reg>> = strides.as_ref().map(|s| s.iter().map(&mut dim).collect());
         let offs: Vec<Reg> = offsets.iter().map(|o| self.get(*o)[0]).collect();
         let (coords, first) = self.slots(tile)?;
-        let bytes = self.b.i64((dtype.bits() / 8) as i64);
-        let mut out = Vec::new();
+        let (mut index, mut raw, mut inside) = (Vec::new(), Vec::new(), Vec::new());
         for c in coords {
             let mut linear = self.b.i64(0);
-            let mut inside = self.b.bool(true);
+            let mut ok = self.b.bool(true);
             for d in 0..c.len() {
                 let g = self.b.add(offs[d], c[d]);
                 let zero = self.b.i64(0);
                 let lo = self.b.cmp(CmpOp::Ge, g, zero);
                 let hi = self.b.cmp(CmpOp::Lt, g, extents[d]);
                 let both = self.b.binary(BinOp::And, lo, hi);
-                inside = self.b.binary(BinOp::And, inside, both);
-                linear = match &strides {
+                ok = self.b.binary(BinOp::And, ok, both);
+                linear = match &declared {
                     Some(st) => {
                         let step = self.b.mul(g, st[d]);
                         self.b.add(linear, step)
@@ -55,12 +92,157 @@ impl Lowering<'_> {
                     }
                 };
             }
-            // A masked-off element's offset is clamped to 0: the emulator checks every address.
             let zero = self.b.i64(0);
-            let safe = self.b.select(inside, linear, zero);
-            out.push((self.b.mul(safe, bytes), inside));
+            index.push(self.b.select(ok, linear, zero));
+            raw.push(linear);
+            inside.push(ok);
         }
-        Ok(Access { elems: out, first, dtype })
+        let offset_pow2: Vec<u32> = offsets.iter().map(|&o| self.divisibility.pow2(o)).collect();
+        let align = Alignment::of(shape, strides.as_deref(), l.shape(), &offset_pow2);
+        let unit = align.unit.unwrap_or(0);
+        let runs = Runs::of(&l, unit);
+        let widths = Widths::choose(runs, &align, dtype.bits(), max_bits, min);
+        let mut tested = Vec::new();
+        for t in &widths.tests {
+            let stride = |cx: &mut Self, d: usize| match &declared {
+                Some(st) => st[d],
+                None => extents[d + 1..].iter().fold(cx.b.i64(1), |acc, &e| cx.b.mul(acc, e)),
+            };
+            tested.push(match *t {
+                Term::UnitOffset => offs[unit],
+                Term::Stride(d) => stride(self, d),
+                Term::OffsetTimesStride(d) => {
+                    let s = stride(self, d);
+                    self.b.mul(offs[d], s)
+                }
+            });
+        }
+        Ok(Access { index, raw, inside, first, runs, widths, tested, num_values: l.num_values() })
+    }
+
+    /// Runs `wide` when the access's runtime alignment tests pass and `narrow` otherwise (a
+    /// block-uniform branch), or just `wide` when it has none; both yield registers of `tys`.
+    pub(super) fn versioned(&mut self, acc: &Access, tys: &[Ty], wide: impl FnOnce(&mut Builder) -> Vec<Reg>, narrow: impl FnOnce(&mut Builder) -> Vec<Reg>) -> Vec<Reg> {
+        if acc.tested.is_empty() {
+            return wide(&mut self.b);
+        }
+        let low = self.b.i64((1i64 << acc.widths.wide) - 1);
+        let zero = self.b.i64(0);
+        let mut cond = self.b.bool(true);
+        for &x in &acc.tested {
+            let rest = self.b.and(x, low);
+            let ok = self.b.cmp(CmpOp::Eq, rest, zero);
+            cond = self.b.and(cond, ok);
+        }
+        self.b.if_(cond, tys, wide, narrow)
+    }
+
+    /// `load(tensor[offsets..])` into the registers of `tile`'s slots.
+    pub(super) fn load(&mut self, tile: ValueId, tensor: usize, offsets: &[ValueId]) -> Result<Vec<Reg>, Diagnostic> {
+        let dtype = self.kernel.ty(tile).dtype();
+        if dtype.is_sub_byte() {
+            return self.load_packed(tile, tensor, offsets);
+        }
+        let acc = self.addresses(tile, tensor, offsets, 128, 0)?;
+        let param = self.params[tensor];
+        let bytes = self.b.i64(i64::from(dtype.bits() / 8));
+        let off: Vec<Reg> = acc.index.iter().map(|&i| self.b.mul(i, bytes)).collect();
+        let zero = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
+        let (wide, narrow) = (acc.groups(acc.widths.wide), acc.groups(acc.widths.narrow));
+        let tys: Vec<Ty> = wide.iter().map(|g| Ty::vec(dtype, g.len() as u32)).collect();
+        let one = |b: &mut Builder, g: &[usize]| -> Reg {
+            if g.len() == 1 {
+                return b.load_global(param, off[g[0]], Ty::scalar(dtype), Some(acc.inside[g[0]]), Some(zero));
+            }
+            let all = acc.all_inside(b, g);
+            let ty = Ty::vec(dtype, g.len() as u32);
+            b.if_(
+                all,
+                &[ty],
+                |b| vec![b.load_global(param, off[g[0]], ty, None, None)],
+                |b| {
+                    let elems: Vec<Reg> = g.iter().map(|&s| b.load_global(param, off[s], Ty::scalar(dtype), Some(acc.inside[s]), Some(zero))).collect();
+                    vec![b.pack(&elems)]
+                },
+            )[0]
+        };
+        let groups = self.versioned(
+            &acc,
+            &tys,
+            |b| wide.iter().map(|g| one(b, g)).collect(),
+            |b| {
+                let regs: Vec<Reg> = narrow.iter().map(|g| one(b, g)).collect();
+                regroup(b, &regs, &narrow, &wide)
+            },
+        );
+        Ok(unpack(&mut self.b, &groups, &wide, acc.num_values))
+    }
+
+    /// `store(tensor[offsets..], value, mask)`: each element by its first holder, inside the tensor
+    /// and where the mask holds.
+    pub(super) fn store(&mut self, inst: &Inst, value: ValueId, tensor: usize, offsets: &[ValueId], mask: Option<ValueId>) -> Result<(), Diagnostic> {
+        let dtype = self.kernel.ty(value).dtype();
+        if dtype.is_sub_byte() {
+            return self.store_packed(inst, value, tensor, offsets, mask);
+        }
+        let acc = self.addresses(value, tensor, offsets, 128, 0)?;
+        let param = self.params[tensor];
+        let bytes = self.b.i64(i64::from(dtype.bits() / 8));
+        let off: Vec<Reg> = acc.index.iter().map(|&i| self.b.mul(i, bytes)).collect();
+        let vals = self.get(value);
+        let masks = mask.map(|m| self.get(m));
+        // Per slot: whether this thread stores that element.
+        let pred: Vec<Reg> = (0..vals.len())
+            .map(|i| {
+                let p = self.b.and(acc.inside[i], acc.first);
+                match &masks {
+                    Some(ms) => self.b.and(p, ms[i]),
+                    None => p,
+                }
+            })
+            .collect();
+        let first = acc.first;
+        let one = |b: &mut Builder, g: &[usize]| {
+            if g.len() == 1 {
+                b.store_global(param, off[g[0]], vals[g[0]], Some(pred[g[0]]));
+                return;
+            }
+            let mut all = acc.all_inside(b, g);
+            if let Some(ms) = &masks {
+                for &s in g {
+                    all = b.and(all, ms[s]);
+                }
+            }
+            b.if_(
+                all,
+                &[],
+                |b| {
+                    let v = b.pack(&g.iter().map(|&s| vals[s]).collect::<Vec<_>>());
+                    b.store_global(param, off[g[0]], v, Some(first));
+                    vec![]
+                },
+                |b| {
+                    for &s in g {
+                        b.store_global(param, off[s], vals[s], Some(pred[s]));
+                    }
+                    vec![]
+                },
+            );
+        };
+        let (wide, narrow) = (acc.groups(acc.widths.wide), acc.groups(acc.widths.narrow));
+        self.versioned(
+            &acc,
+            &[],
+            |b| {
+                wide.iter().for_each(|g| one(b, g));
+                vec![]
+            },
+            |b| {
+                narrow.iter().for_each(|g| one(b, g));
+                vec![]
+            },
+        );
+        Ok(())
     }
 
     /// A fresh shared buffer of `bytes` bytes (16-byte aligned), within the 48 KiB of static shared
@@ -75,19 +257,18 @@ impl Lowering<'_> {
     }
 
     /// Writes tile registers `regs` (layout `l`, element type `dt`) row-major into a fresh shared
-    /// buffer, one writer per element, then waits at a barrier. Bools travel as u8. Returns the
-    /// buffer and the type it holds.
+    /// buffer, one writer per element, then waits at a barrier. Elements narrower than a byte (bool,
+    /// u4, f6e3m2, ...) travel as their code in a u8. Returns the buffer and the type it holds. Slots
+    /// adjacent along the last dimension go in one store of up to 16 bytes ([`staged_groups`]).
     pub(super) fn stage(&mut self, regs: &[Reg], l: &TvLayout, dt: DType, at: Span) -> Result<(usize, DType), Diagnostic> {
-        let held = if dt.is_bool() { DType::U8 } else { dt };
-        if held.bits() % 8 != 0 {
-            return Err(refuse(at, &format!("the thread-level lowering cannot exchange `{dt}` tiles yet")));
-        }
+        let held = if dt.is_sub_byte() { DType::U8 } else { dt };
         let bytes = i64::from(held.bits() / 8);
         let buf = self.shared("exchange", l.size() * bytes, at)?;
         let (coords, first) = self.slots_in(l, at)?;
-        for (c, &x) in coords.iter().zip(regs) {
-            let off = self.row_major(c, l.shape(), bytes);
-            let x = if dt.is_bool() { self.b.cast(x, held) } else { x };
+        for g in staged_groups(l, held) {
+            let off = self.row_major(&coords[g[0]], l.shape(), bytes);
+            let elems: Vec<Reg> = g.iter().map(|&s| if dt.is_sub_byte() { packed::code_byte(&mut self.b, regs[s], dt) } else { regs[s] }).collect();
+            let x = if elems.len() == 1 { elems[0] } else { self.b.pack(&elems) };
             self.b.store_shared(buf, off, x, Some(first));
         }
         self.b.bar_sync();
@@ -115,29 +296,31 @@ impl Lowering<'_> {
     /// Tile registers `regs` (element type `dt`) from layout `from` to layout `to`.
     pub(super) fn relayout(&mut self, regs: &[Reg], dt: DType, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
         let (buf, held) = self.stage(regs, from, dt, at)?;
-        let (coords, _) = self.slots_in(to, at)?;
-        let out = self.gather(buf, held, dt, &coords, to.shape());
+        let out = self.gather(buf, held, dt, to, at)?;
         // The buffer is written again when this runs again (in a loop).
         self.b.bar_sync();
         Ok(out)
     }
 
-    /// Reads the elements at `coords` of a staged row-major tile of `shape` (see [`Self::stage`]).
-    pub(super) fn gather(&mut self, buf: usize, held: DType, dt: DType, coords: &[Vec<Reg>], shape: &[i64]) -> Vec<Reg> {
+    /// Reads a staged row-major tile (see [`Self::stage`]) into the slots of layout `to`, adjacent
+    /// slots in one load of up to 16 bytes.
+    pub(super) fn gather(&mut self, buf: usize, held: DType, dt: DType, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
         let bytes = i64::from(held.bits() / 8);
-        coords
+        let (coords, _) = self.slots_in(to, at)?;
+        let groups = staged_groups(to, held);
+        let regs: Vec<Reg> = groups
             .iter()
-            .map(|c| {
-                let off = self.row_major(c, shape, bytes);
-                let x = self.b.load_shared(buf, off, Ty::scalar(held));
-                if dt.is_bool() {
-                    let zero = self.b.const_int(held, 0);
-                    self.b.cmp(CmpOp::Ne, x, zero)
-                } else {
-                    x
-                }
+            .map(|g| {
+                let off = self.row_major(&coords[g[0]], to.shape(), bytes);
+                self.b.load_shared(buf, off, Ty::vec(held, g.len() as u32))
             })
-            .collect()
+            .collect();
+        let out = unpack(&mut self.b, &regs, &groups, to.num_values());
+        Ok(if dt.is_sub_byte() {
+            out.into_iter().map(|x| packed::view_code(&mut self.b, x, dt)).collect()
+        } else {
+            out
+        })
     }
 
     /// `thread_ids(L)`: in layout `L` every slot of a thread holds that thread's index; the result's
@@ -153,4 +336,64 @@ impl Lowering<'_> {
         }
         self.relayout(&own, DType::I64, l, &rl, inst.span)
     }
+}
+
+/// The slots of layout `l` in groups adjacent in a row-major staging buffer of `held` elements:
+/// consecutive along the last dimension, at most 16 bytes, and starting on a multiple of the group's
+/// size (the buffer is 16-byte aligned and every row stride is a known constant).
+fn staged_groups(l: &TvLayout, held: DType) -> Vec<Vec<usize>> {
+    let r = l.rank();
+    if r == 0 {
+        return (0..l.num_values() as usize).map(|v| vec![v]).collect();
+    }
+    let runs = Runs::of(l, r - 1);
+    let rows: Vec<Dim> = l.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
+    // Offsets 0: every other term is a row stride, a product of the tile's extents.
+    let align = Alignment::of(&rows, None, l.shape(), &vec![ZERO; r]);
+    let w = Widths::choose(runs, &align, held.bits(), 128, 0).wide;
+    runs.groups(l.num_values(), 1 << w)
+}
+
+/// The slot registers of groups (`groups[i]`'s slots are the lanes of `regs[i]`).
+pub(super) fn unpack(b: &mut Builder, regs: &[Reg], groups: &[Vec<usize>], num_values: i64) -> Vec<Reg> {
+    let mut out = vec![None; num_values as usize];
+    for (&r, g) in regs.iter().zip(groups) {
+        for (lane, &s) in g.iter().enumerate() {
+            out[s] = Some(if g.len() == 1 { r } else { b.extract(r, lane as u32) });
+        }
+    }
+    out.into_iter().map(|r| r.expect("the groups cover every slot")).collect()
+}
+
+/// Registers of `narrow` groups repacked as the `wide` groups made of the same slots.
+pub(super) fn regroup(b: &mut Builder, regs: &[Reg], narrow: &[Vec<usize>], wide: &[Vec<usize>]) -> Vec<Reg> {
+    if narrow == wide {
+        return regs.to_vec();
+    }
+    let mut at = HashMap::new();
+    for (i, g) in narrow.iter().enumerate() {
+        for (lane, &s) in g.iter().enumerate() {
+            at.insert(s, (i, lane));
+        }
+    }
+    wide.iter()
+        .map(|g| {
+            let elems: Vec<Reg> = g
+                .iter()
+                .map(|s| {
+                    let (i, lane) = at[s];
+                    if narrow[i].len() == 1 {
+                        regs[i]
+                    } else {
+                        b.extract(regs[i], lane as u32)
+                    }
+                })
+                .collect();
+            if elems.len() == 1 {
+                elems[0]
+            } else {
+                b.pack(&elems)
+            }
+        })
+        .collect()
 }

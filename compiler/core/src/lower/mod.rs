@@ -11,8 +11,10 @@
 //!    asked for a conversion (at an operand, a loop's initial value or yield), the tile goes through
 //!    shared memory: written row-major by one holder per element, a barrier, read back in the new
 //!    layout, a barrier. Every conversion inference asked for is checked to have been made.
-//! 4. Loads and stores are per element, bounds-masked, with the tile coordinate plus the view's
-//!    offsets indexing the tensor (row-major, or by its declared strides); only the first holder of a replicated element stores it.
+//! 4. Loads and stores are bounds-masked, with the tile coordinate plus the view's offsets indexing
+//!    the tensor (row-major, or by its declared strides); only the first holder of a replicated
+//!    element stores it. Slots contiguous in memory move in accesses of up to 16 bytes where the
+//!    alignment is proven (contiguity.rs); packed tensors are byte-addressed (packed.rs).
 //! 5. Reductions fold a thread's own slots, then combine across each reduced thread mode: a
 //!    butterfly of `shfl.bfly` inside a warp, a shared-memory exchange between barriers across warps.
 //!    Broadcasts read a slot of the same thread (the inference lays the operand out so).
@@ -27,21 +29,22 @@
 //! 9. `threads()` is a constant; `thread_ids(L)` is the thread index in layout `L`.
 //! 10. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
 //!
-//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed tensors) is
-//! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed stores a thread
+//! does not own whole bytes of) is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
 use crate::syntax::Span;
-use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, Ty, UnOp};
+use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, UnOp};
 use crate::tir::{self, Inst, Kernel, Literal, Op, ParamKind, ValueId};
 mod compute;
+mod contiguity;
 mod control;
 mod memory;
 mod mma;
+mod packed;
 mod shared_tiles;
 
-use memory::Access;
 use std::collections::HashMap;
 use tilec_layout::TvLayout;
 use tilec_dtype::DType;
@@ -90,8 +93,7 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
     let mut params = Vec::new();
     for p in &kernel.params {
         params.push(match &p.kind {
-            ParamKind::Tensor { dtype, .. } if dtype.bits() % 8 == 0 && !dtype.is_bool() => b.param_global(&p.name, *dtype),
-            ParamKind::Tensor { dtype, .. } => return Err(refuse(p.span, &format!("the thread-level lowering cannot access packed `{dtype}` tensors yet"))),
+            ParamKind::Tensor { dtype, .. } => b.param_global(&p.name, *dtype),
             ParamKind::Scalar(d) => b.param_scalar(&p.name, *d),
         });
     }
@@ -99,7 +101,23 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
     let tid = b.thread_id();
     let tid = b.cast(tid, DType::I64);
     let applied = vec![false; layouts.conversions().len()];
-    let mut cx = Lowering { kernel, options: *options, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied, shared_tiles: Default::default() };
+    let divisibility = contiguity::Divisibility::of(kernel);
+    let mut cx = Lowering {
+        kernel,
+        options: *options,
+        layouts,
+        b,
+        params,
+        dims,
+        tid,
+        env: HashMap::new(),
+        converted: HashMap::new(),
+        shared_bytes: 0,
+        applied,
+        shared_tiles: Default::default(),
+        divisibility,
+        packed_groups: HashMap::new(),
+    };
     cx.allocate_shared_tiles()?;
     cx.block(&kernel.body.insts)?;
     // Every conversion inference asked for was made: none can be skipped silently.
@@ -133,6 +151,10 @@ struct Lowering<'k> {
     applied: Vec<bool>,
     /// The kernel's `shared<T>[...]` buffers.
     shared_tiles: shared_tiles::SharedTiles,
+    /// What the kernel's integer scalars are multiples of (for vector accesses).
+    divisibility: contiguity::Divisibility,
+    /// Tiles loaded from packed tensors: their raw groups of elements, for conversions by bit tricks.
+    packed_groups: HashMap<ValueId, packed::Groups>,
 }
 
 impl Lowering<'_> {
@@ -161,6 +183,11 @@ impl Lowering<'_> {
                     continue;
                 }
                 if self.env.contains_key(&c.value) && !self.converted.contains_key(&c.value) {
+                    // A packed tile cast by bit tricks is converted after the cast (packed.rs).
+                    if self.converts_after_cast(inst, c.value) {
+                        self.applied[i] = true;
+                        continue;
+                    }
                     let regs = self.convert(c.value, &c.from, &c.to, inst.span)?;
                     saved.push((c.value, self.env.insert(c.value, regs).expect("checked")));
                     self.converted.insert(c.value, c.to.clone());
@@ -317,7 +344,10 @@ impl Lowering<'_> {
             }
             Op::Cast(a) => {
                 let to = result_ty.as_ref().expect("cast has a result").dtype();
-                self.get(*a).into_iter().map(|x| self.b.cast(x, to)).collect()
+                match self.cast_packed(inst, *a, to)? {
+                    Some(regs) => regs,
+                    None => self.get(*a).into_iter().map(|x| self.b.cast(x, to)).collect(),
+                }
             }
             Op::Where(c, x, y) => {
                 let (cs, xs, ys) = (self.get(*c), self.get(*x), self.get(*y));
@@ -342,24 +372,8 @@ impl Lowering<'_> {
             Op::Permute { value, perm } => self.shape_op(inst, *value, Some(perm))?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
-            Op::Load { tensor, offsets } => {
-                let Access { elems: addrs, dtype, .. } = self.addresses(inst.results[0], *tensor, offsets)?;
-                let zero = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
-                addrs.into_iter().map(|(off, inside)| self.b.load_global(self.params[*tensor], off, Ty::scalar(dtype), Some(inside), Some(zero))).collect()
-            }
-            Op::Store { tensor, offsets, value, mask } => {
-                let Access { elems: addrs, first, .. } = self.addresses(*value, *tensor, offsets)?;
-                let vals = self.get(*value);
-                let masks = mask.map(|m| self.get(m));
-                for (i, ((off, inside), v)) in addrs.into_iter().zip(vals).enumerate() {
-                    let mut pred = self.b.binary(BinOp::And, inside, first);
-                    if let Some(ms) = &masks {
-                        pred = self.b.binary(BinOp::And, pred, ms[i]);
-                    }
-                    self.b.store_global(self.params[*tensor], off, v, Some(pred));
-                }
-                return Ok(());
-            }
+            Op::Load { tensor, offsets } => self.load(inst.results[0], *tensor, offsets)?,
+            Op::Store { tensor, offsets, value, mask } => return self.store(inst, *value, *tensor, offsets, *mask),
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
             Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
             Op::LoadShared(view) => self.load_shared_tile(inst, view)?,
