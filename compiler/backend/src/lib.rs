@@ -1,4 +1,4 @@
-//! tilec's code generation: tile IR → MLIR (melior) → MLIR passes → LLVM IR → PTX or AMDGCN (inkwell).
+//! tilec's code generation: tile IR (directly, or as the thread-level program it lowers to) → MLIR (melior) → MLIR passes → LLVM IR → PTX or AMDGCN (inkwell).
 //!
 //! This crate links LLVM and MLIR statically; everything before it (`tilec-core`) does not.
 
@@ -6,9 +6,11 @@ mod error;
 mod ffi;
 mod llvm;
 pub mod mlir;
+mod select;
 mod target;
 
 pub use error::CodegenError;
+pub use select::{Codegen, KernelPath};
 pub use target::{Target, UnknownTarget, Vendor};
 
 use std::time::{Duration, Instant};
@@ -27,9 +29,10 @@ pub enum Stage {
     Assembly,
 }
 
-/// Compiles every kernel of `program` for `target`, returning the text of the requested stage.
+/// Compiles every kernel of `program` for `target` (each by the thread-level program when it lowers
+/// to one, see [`Codegen::Auto`]), returning the text of the requested stage.
 pub fn generate(program: &Program, target: Target, stage: Stage) -> Result<String, CodegenError> {
-    generate_timed(program, target, stage).map(|(text, _)| text)
+    generate_with(program, target, stage, Codegen::Auto).map(|g| g.text)
 }
 
 /// How long each stage of code generation took, in order.
@@ -37,6 +40,22 @@ pub type StageTimes = Vec<(&'static str, Duration)>;
 
 /// [`generate`], also returning how long each stage took.
 pub fn generate_timed(program: &Program, target: Target, stage: Stage) -> Result<(String, StageTimes), CodegenError> {
+    generate_with(program, target, stage, Codegen::Auto).map(|g| (g.text, g.times))
+}
+
+/// What [`generate_with`] produced.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// The text of the requested stage.
+    pub text: String,
+    /// How long each stage took, in order.
+    pub times: StageTimes,
+    /// The path each kernel took, by name, in the program's order.
+    pub paths: Vec<(String, KernelPath)>,
+}
+
+/// Compiles every kernel of `program` for `target` with the code generator `codegen`.
+pub fn generate_with(program: &Program, target: Target, stage: Stage, codegen: Codegen) -> Result<Generated, CodegenError> {
     let mut times = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, times: &mut Vec<(&'static str, Duration)>| {
@@ -45,15 +64,24 @@ pub fn generate_timed(program: &Program, target: Target, stage: Stage) -> Result
     };
     let context = mlir::new_context();
     lap("MLIR context", &mut times);
-    let mut module = mlir::build_module(&context, program, target)?;
+    let mut emitted = Vec::new();
+    let mut paths = Vec::new();
+    for kernel in &program.kernels {
+        let (ops, path) = select::choose(&context, kernel, target, codegen)?;
+        emitted.push(ops);
+        paths.push((kernel.name.clone(), path));
+    }
+    lap("thread-level lowering and emission", &mut times);
+    let mut module = mlir::build_module(&context, program, target, emitted)?;
     lap("MLIR construction", &mut times);
+    let done = |text: String, times: StageTimes| Ok(Generated { text, times, paths: paths.clone() });
     if stage == Stage::Mlir {
-        return Ok((module.as_operation().to_string(), times));
+        return done(module.as_operation().to_string(), times);
     }
     mlir::lower_to_llvm_dialect(&context, &mut module, target)?;
     lap("MLIR passes", &mut times);
     if stage == Stage::LoweredMlir {
-        return Ok((module.as_operation().to_string(), times));
+        return done(module.as_operation().to_string(), times);
     }
     let device = mlir::device_module(&module)?;
     let llvm_context = inkwell::context::Context::create();
@@ -67,9 +95,9 @@ pub fn generate_timed(program: &Program, target: Target, stage: Stage) -> Result
     llvm::optimize(&llvm_module, &tm)?;
     lap("LLVM -O3", &mut times);
     if stage == Stage::Llvm {
-        return Ok((llvm_module.print_to_string().to_string(), times));
+        return done(llvm_module.print_to_string().to_string(), times);
     }
     let asm = llvm::emit_assembly(&llvm_module, &tm)?;
     lap("code generation", &mut times);
-    Ok((asm, times))
+    done(asm, times)
 }
