@@ -72,32 +72,52 @@ pub fn generate_with(program: &Program, target: Target, stage: Stage, codegen: C
         paths.push((kernel.name.clone(), path));
     }
     lap("thread-level lowering and emission", &mut times);
-    let mut module = mlir::build_module(&context, program, target, emitted)?;
+    let module = mlir::build_module(&context, program, target, emitted)?;
     lap("MLIR construction", &mut times);
-    let done = |text: String, times: StageTimes| Ok(Generated { text, times, paths: paths.clone() });
+    let text = finish(&context, module, target, stage, &mut times)?;
+    Ok(Generated { text, times, paths })
+}
+
+/// Compiles one hand-made thread-level program (run by `threads` threads per block) for an NVIDIA
+/// `target`: what tests of the thread emitter use. The program is verified first.
+pub fn generate_thread_program(program: &tilec_core::thread::Program, threads: u32, target: Target, stage: Stage) -> Result<String, CodegenError> {
+    tilec_core::thread::verify(program).map_err(|e| CodegenError::internal("thread-level program", format!("{e:?}")))?;
+    let context = mlir::new_context();
+    let ops = mlir::emit_thread_program(&context, program, threads, target, tilec_core::syntax::Span::new(0, 0))?;
+    let module = mlir::module_of(&context, ops)?;
+    finish(&context, module, target, stage, &mut Vec::new())
+}
+
+/// Runs the rest of the pipeline on a built module, up to `stage`.
+fn finish(context: &melior::Context, mut module: melior::ir::Module<'_>, target: Target, stage: Stage, times: &mut StageTimes) -> Result<String, CodegenError> {
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, times: &mut StageTimes| {
+        times.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
     if stage == Stage::Mlir {
-        return done(module.as_operation().to_string(), times);
+        return Ok(module.as_operation().to_string());
     }
-    mlir::lower_to_llvm_dialect(&context, &mut module, target)?;
-    lap("MLIR passes", &mut times);
+    mlir::lower_to_llvm_dialect(context, &mut module, target)?;
+    lap("MLIR passes", times);
     if stage == Stage::LoweredMlir {
-        return done(module.as_operation().to_string(), times);
+        return Ok(module.as_operation().to_string());
     }
     let device = mlir::device_module(&module)?;
     let llvm_context = inkwell::context::Context::create();
     let llvm_module = ffi::translate_to_llvm(device, &llvm_context)
         .ok_or_else(|| CodegenError::internal("MLIR to LLVM IR translation", "the translation failed"))?;
-    lap("translation to LLVM IR", &mut times);
+    lap("translation to LLVM IR", times);
     let tm = llvm::target_machine(target)?;
     if target.vendor() == Vendor::Nvidia && llvm::link_libdevice(&llvm_module, &llvm_context)? {
         llvm::drop_unused(&llvm_module, &tm)?;
     }
     llvm::optimize(&llvm_module, &tm)?;
-    lap("LLVM -O3", &mut times);
+    lap("LLVM -O3", times);
     if stage == Stage::Llvm {
-        return done(llvm_module.print_to_string().to_string(), times);
+        return Ok(llvm_module.print_to_string().to_string());
     }
     let asm = llvm::emit_assembly(&llvm_module, &tm)?;
-    lap("code generation", &mut times);
-    done(asm, times)
+    lap("code generation", times);
+    Ok(asm)
 }

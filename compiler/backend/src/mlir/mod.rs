@@ -45,6 +45,15 @@ pub fn emit_thread_program<'c>(context: &'c Context, program: &tilec_core::threa
     thread::emit(context, program, threads, target, span).map(|e| e.ops)
 }
 
+/// A module holding one `gpu.module` of `ops` (from [`emit_thread_program`]).
+pub fn module_of<'c>(context: &'c Context, ops: Vec<melior::ir::Operation<'c>>) -> Result<Module<'c>, CodegenError> {
+    let module = kernel::wrap(context, ops)?;
+    if !module.as_operation().verify() {
+        return Err(CodegenError::internal("MLIR construction", "the built module does not verify"));
+    }
+    Ok(module)
+}
+
 /// Builds the MLIR module of every kernel of `program` for `target`. Kernel `i` is `emitted[i]` when
 /// that is given (from [`emit_thread_program`]), else the direct emitter compiles its tile IR.
 pub fn build_module<'c>(context: &'c Context, program: &Program, target: Target, emitted: Vec<Option<Vec<melior::ir::Operation<'c>>>>) -> Result<Module<'c>, CodegenError> {
