@@ -5,7 +5,8 @@
 //! - `interp`: the interpreter against independent references on random, ragged inputs;
 //! - `diagnostics`: snapshots of the messages for bad input of every kind, never a panic;
 //! - `cli`: the command line end to end;
-//! - `thread_emit`: the thread-level emitter on a program with every op kind (PTX, ptxas).
+//! - `thread_emit`: the thread-level emitter on a program with every op kind (PTX, ptxas);
+//! - `thread_fold`: the thread emitter's scalar semantics against the emulator's, by constant folding.
 
 mod assemble;
 mod cli;
@@ -15,6 +16,7 @@ mod interp;
 mod lang;
 mod pipeline;
 mod thread_emit;
+mod thread_fold;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -130,8 +130,10 @@ impl<'c, 'a> Ops<'c, 'a> {
                 BinaryOp::Div => arith::divf(a, b, l),
                 BinaryOp::Rem => arith::remf(a, b, l),
                 // IEEE minNum/maxNum: a NaN operand yields the other (PTX min/max, the interpreter).
-                BinaryOp::Min => generic(self.ctx, "arith.minnumf", a, b, l),
-                BinaryOp::Max => arith::maxnumf(a, b, l),
+                // LLVM's intrinsics, not `arith.maxnumf`: MLIR 19 folds `arith.maxnumf` of a constant
+                // NaN to NaN (tests/e2e/thread_fold.rs found it).
+                BinaryOp::Min => return self.intrinsic(&format!("llvm.minnum.{}", float_suffix(dt)), &[a, b]),
+                BinaryOp::Max => return self.intrinsic(&format!("llvm.maxnum.{}", float_suffix(dt)), &[a, b]),
                 BinaryOp::And => arith::andi(a, b, l),
                 BinaryOp::Or => arith::ori(a, b, l),
             }
@@ -324,6 +326,11 @@ impl<'c, 'a> Ops<'c, 'a> {
             };
         }
         match (from.is_float(), to.is_float()) {
+            // f16 ↔ bf16: through f32, which holds both exactly (one rounding).
+            (true, true) if from.bits() == to.bits() => {
+                let wide = self.push(arith::extf(a, Type::float32(self.ctx), l));
+                self.push(generic_cast(self.ctx, "arith.truncf", wide, ty, l))
+            }
             (true, true) if from.bits() < to.bits() => self.push(arith::extf(a, ty, l)),
             (true, true) => self.push(generic_cast(self.ctx, "arith.truncf", a, ty, l)),
             (false, true) if from.is_signed_int() => self.push(arith::sitofp(a, ty, l)),
@@ -389,17 +396,22 @@ impl<'c, 'a> Ops<'c, 'a> {
     }
 }
 
+/// The suffix of LLVM's float intrinsics for scalars of `dt`.
+fn float_suffix(dt: DType) -> &'static str {
+    match dt {
+        DType::F16 => "f16",
+        DType::BF16 => "bf16",
+        DType::F64 => "f64",
+        _ => "f32",
+    }
+}
+
 fn int_range(bits: u8, signed: bool) -> (i128, i128) {
     if signed {
         (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
     } else {
         (0, (1i128 << bits) - 1)
     }
-}
-
-fn generic<'c>(ctx: &'c Context, name: &str, a: Value<'c, '_>, b: Value<'c, '_>, l: Location<'c>) -> melior::ir::Operation<'c> {
-    let _ = ctx;
-    melior::ir::operation::OperationBuilder::new(name, l).add_operands(&[a, b]).add_results(&[a.r#type()]).build().expect("valid operation")
 }
 
 fn generic_cast<'c>(ctx: &'c Context, name: &str, a: Value<'c, '_>, ty: Type<'c>, l: Location<'c>) -> melior::ir::Operation<'c> {
