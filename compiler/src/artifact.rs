@@ -1,7 +1,7 @@
 //! Compiled artifacts: the code for one kernel plus the runtime's manifest, so that it runs without
 //! the compiler (`tile-run`, or `tile_runtime::run_artifact` in a program).
 
-use crate::{CodegenError, Stage, Target, Vendor};
+use crate::{Codegen, CodegenError, Stage, Target, Vendor};
 use tile_runtime::manifest::{CodeKind, DimSpec, Manifest, Param, ParamKind, FORMAT_VERSION};
 use tilec_core::tir::{Dim, Kernel, ParamKind as TirParamKind, Program};
 
@@ -42,7 +42,7 @@ pub fn manifest(kernel: &Kernel, target: Target) -> Manifest {
     }
 }
 
-/// PTX for one kernel on an NVIDIA target.
-pub fn ptx(kernel: &Kernel, target: Target) -> Result<String, CodegenError> {
-    crate::generate(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly)
+/// PTX for one kernel on an NVIDIA target, by the code generator `codegen`.
+pub fn ptx(kernel: &Kernel, target: Target, codegen: Codegen) -> Result<String, CodegenError> {
+    crate::generate_with(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly, codegen).map(|g| g.text)
 }

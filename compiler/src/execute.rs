@@ -63,6 +63,11 @@ pub fn best_device() -> RunDevice {
 
 /// Runs `kernel` with named arguments; returns every tensor parameter after the run, in order.
 pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> Result<Vec<(String, HostArray)>, RunError> {
+    run_with(kernel, args, device, crate::Codegen::Auto)
+}
+
+/// [`run`], compiling for a GPU with the code generator `codegen`.
+pub fn run_with(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice, codegen: crate::Codegen) -> Result<Vec<(String, HostArray)>, RunError> {
     match device {
         RunDevice::Cpu => {
             let launch = artifact::manifest(kernel, Target::Sm90).bind(args).map_err(RunError::Bind)?;
@@ -82,7 +87,7 @@ pub fn run(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice) -> 
                 8 => Target::Sm80,
                 _ => return Err(RunError::Runtime(Box::new(RuntimeError::InvalidLaunch(format!("tilec targets sm_80 and newer; this GPU is sm_{major}x"))))),
             };
-            let ptx = artifact::ptx(kernel, target).map_err(RunError::Codegen)?;
+            let ptx = artifact::ptx(kernel, target, codegen).map_err(RunError::Codegen)?;
             let launch = artifact::manifest(kernel, target).bind(args).map_err(RunError::Bind)?;
             check_inputs(kernel, &launch)?;
             let out = tile_runtime::launch::run_launch(&gpu, ptx.as_bytes(), CodeKind::Ptx, &launch, None).map_err(|e| RunError::Runtime(Box::new(e)))?;

@@ -5,7 +5,9 @@
 //! 1. [`syntax`]: source → tokens (logos) → AST (lalrpop), with spans;
 //! 2. [`sema`]: names, types, shapes, compile-time parameters → typed tile IR ([`tir`]);
 //! 3. [`interp`]: the tile interpreter, the reference semantics, runs tile IR on the CPU;
-//! 4. [`backend`]: tile IR → MLIR (melior) → MLIR passes → LLVM IR → PTX / AMDGCN (inkwell).
+//! 4. [`lower`]: tile IR → thread-level program ([`thread`]), what each thread of a block runs;
+//! 5. [`backend`]: the thread-level program (or, where it does not lower, the tile IR directly) → MLIR
+//!    (melior) → MLIR passes → LLVM IR → PTX / AMDGCN (inkwell); [`Codegen`] chooses.
 //!
 //! ```
 //! let src = "kernel scale(x: global f32[N], y: global f32[N]) grid(cdiv(N, 256)) warps(2) {
@@ -22,7 +24,7 @@ pub mod artifact;
 pub mod execute;
 
 pub use tile_runtime as runtime;
-pub use tilec_backend::{generate, generate_timed, CodegenError, Stage, Target, Vendor};
+pub use tilec_backend::{generate, generate_thread_program, generate_timed, generate_with, Codegen, CodegenError, Generated, KernelPath, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};
 pub use tilec_core::{compile_source, interp, lower, modules, sema, syntax, thread, tir};
@@ -40,6 +42,8 @@ use tilec_core::tir::Program;
 #[derive(Clone, Debug, Default)]
 pub struct Compiler {
     pub options: Options,
+    /// The code generator [`Compiler::build`] uses.
+    pub codegen: Codegen,
 }
 
 impl Compiler {
@@ -53,8 +57,19 @@ impl Compiler {
         self
     }
 
+    /// Chooses the code generator (`--codegen`): [`Codegen::Auto`] unless set.
+    pub fn codegen(mut self, codegen: Codegen) -> Compiler {
+        self.codegen = codegen;
+        self
+    }
+
     pub fn compile_str(&self, name: &str, text: &str) -> Result<Program, CompileError> {
         compile_str(name, text, &self.options)
+    }
+
+    /// Compiles one kernel for `target` with this compiler's code generator.
+    pub fn build(&self, kernel: &tir::Kernel, target: Target) -> Result<Artifact, CodegenError> {
+        build_with(kernel, target, self.codegen)
     }
 
     pub fn compile_file(&self, path: &std::path::Path) -> Result<Program, CompileError> {
@@ -70,9 +85,14 @@ pub struct Artifact {
     pub manifest: runtime::manifest::Manifest,
 }
 
-/// Compiles one kernel for `target`.
+/// Compiles one kernel for `target` ([`Codegen::Auto`]).
 pub fn build(kernel: &tir::Kernel, target: Target) -> Result<Artifact, CodegenError> {
-    let code = generate(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly)?;
+    build_with(kernel, target, Codegen::Auto)
+}
+
+/// Compiles one kernel for `target` with the code generator `codegen`.
+pub fn build_with(kernel: &tir::Kernel, target: Target, codegen: Codegen) -> Result<Artifact, CodegenError> {
+    let code = generate_with(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly, codegen)?.text;
     Ok(Artifact { code, manifest: artifact::manifest(kernel, target) })
 }
 

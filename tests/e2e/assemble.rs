@@ -1,12 +1,12 @@
 //! Every kernel the GPU backend lowers has its PTX accepted by the real ptxas for sm_80 and sm_90,
-//! with no spills, and its AMDGCN assembled and linked into a code object for gfx90a and gfx942. The
+//! with no spills, by the direct emitter and by the thread-level path, and its AMDGCN assembled and linked into a code object for gfx90a and gfx942. The
 //! backend lowers most of the language so far (docs/architecture.md): the test kernels and the
 //! examples listed in `gpu_kernels` must lower; everything else must lower or be refused with a clean
 //! "not supported yet" diagnostic, never an internal error.
 
 use crate::{root, tool};
 use std::process::Command;
-use tilec::{Stage, Target};
+use tilec::{Codegen, KernelPath, Stage, Target};
 
 fn program(file: &std::path::Path) -> tilec::tir::Program {
     tilec::compile_file(file, &tilec::Options::default()).unwrap_or_else(|e| panic!("{}", e.render(false)))
@@ -34,20 +34,61 @@ fn every_example_lowers_or_is_cleanly_refused() {
     }
 }
 
+/// Assembles `ptx` with the real ptxas for `target`; asserts it is accepted without spills.
+fn assemble(ptxas: &std::path::Path, dir: &std::path::Path, ptx: &str, target: Target, what: &str) {
+    let path = dir.join("k.ptx");
+    std::fs::write(&path, ptx).expect("write PTX");
+    let out = Command::new(ptxas).arg(format!("-arch={}", target.name())).arg("-v").arg(&path).arg("-o").arg(dir.join("k.cubin")).output().expect("ptxas runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ptxas rejected {what} for {target}:\n{log}");
+    assert!(log.contains("0 bytes spill stores, 0 bytes spill loads"), "{what} spills on {target}:\n{log}");
+}
+
+/// Both code generators: the direct emitter on every kernel it must lower, and `auto` (the thread
+/// path where a kernel lowers).
 #[test]
 fn ptxas_accepts_every_kernel() {
     let ptxas = tool(&root().join("tools/cuda/bin/ptxas"), "run scripts/setup.sh (it installs ptxas from the nvidia-cuda-nvcc-cu12 wheel)");
     let dir = tempfile::tempdir().expect("temp dir");
     for file in gpu_kernels() {
         for target in [Target::Sm80, Target::Sm90] {
-            let ptx = tilec::generate(&program(&file), target, Stage::Assembly).expect("PTX");
-            let path = dir.path().join("k.ptx");
-            std::fs::write(&path, &ptx).expect("write PTX");
-            let out = Command::new(&ptxas).arg(format!("-arch={}", target.name())).arg("-v").arg(&path).arg("-o").arg(dir.path().join("k.cubin")).output().expect("ptxas runs");
-            let log = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "ptxas rejected {} for {target}:\n{log}", file.display());
-            assert!(log.contains("0 bytes spill stores, 0 bytes spill loads"), "{} spills on {target}:\n{log}", file.display());
+            for codegen in [Codegen::Direct, Codegen::Auto] {
+                let ptx = tilec::generate_with(&program(&file), target, Stage::Assembly, codegen).expect("PTX").text;
+                assemble(&ptxas, dir.path(), &ptx, target, &format!("{} ({codegen:?})", file.display()));
+            }
         }
+    }
+}
+
+/// Every kernel of the repository (examples, tests/kernels, tests/lang) that lowers to a thread-level program builds through the thread
+/// path (`--codegen thread`) for sm_80 and sm_90 and assembles without spills; `auto` takes that
+/// path for them, and `--codegen thread` refuses the others with the lowering's diagnostic.
+#[test]
+fn every_kernel_that_lowers_assembles_through_the_thread_path() {
+    let ptxas = tool(&root().join("tools/cuda/bin/ptxas"), "run scripts/setup.sh (it installs ptxas from the nvidia-cuda-nvcc-cu12 wheel)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut lowered = Vec::new();
+    let mut files = crate::kernel_files();
+    files.extend(std::fs::read_dir(root().join("tests/lang")).expect("tests/lang").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|e| e == "tile")));
+    for file in files {
+        for kernel in program(&file).kernels {
+            let lowers = tilec::lower::lower(&kernel).is_ok();
+            let one = tilec::tir::Program { kernels: vec![kernel.clone()] };
+            if !lowers {
+                assert!(matches!(tilec::generate_with(&one, Target::Sm90, Stage::Mlir, Codegen::Thread), Err(tilec::CodegenError::Lowering(_))));
+                continue;
+            }
+            let auto = tilec::generate_with(&one, Target::Sm90, Stage::Mlir, Codegen::Auto).expect("MLIR");
+            assert_eq!(auto.paths[0].1, KernelPath::Thread, "{}: `{}`", file.display(), kernel.name);
+            lowered.push(kernel.name.clone());
+            for target in [Target::Sm80, Target::Sm90] {
+                let ptx = tilec::generate_with(&one, target, Stage::Assembly, Codegen::Thread).unwrap_or_else(|e| panic!("{}: `{}` on {target}: {e}", file.display(), kernel.name)).text;
+                assemble(&ptxas, dir.path(), &ptx, target, &format!("{}: `{}` (thread path)", file.display(), kernel.name));
+            }
+        }
+    }
+    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention"] {
+        assert!(lowered.iter().any(|k| k == name), "`{name}` no longer takes the thread path");
     }
 }
 

@@ -4,7 +4,9 @@
 //! - `assemble`: ptxas accepts every PTX (sm_80, sm_90); AMDGCN assembles and links (gfx90a, gfx942);
 //! - `interp`: the interpreter against independent references on random, ragged inputs;
 //! - `diagnostics`: snapshots of the messages for bad input of every kind, never a panic;
-//! - `cli`: the command line end to end.
+//! - `cli`: the command line end to end;
+//! - `thread_emit`: the thread-level emitter on a program with every op kind (PTX, ptxas);
+//! - `thread_fold`: the thread emitter's scalar semantics against the emulator's, by constant folding.
 
 mod assemble;
 mod cli;
@@ -13,6 +15,8 @@ mod examples;
 mod interp;
 mod lang;
 mod pipeline;
+mod thread_emit;
+mod thread_fold;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,9 +1,15 @@
-//! Snapshots of each stage of the pipeline for the examples (`tilec build --emit STAGE`).
+//! Snapshots of each stage of the pipeline for the examples (`tilec build --emit STAGE`), by the
+//! direct emitter and by the thread-level path.
 
 use crate::tilec;
 
 fn stage(file: &str, emit: &str, target: &str) -> String {
-    let out = tilec(&["build", file, "--target", target, "--emit", emit]);
+    stage_by(file, emit, target, "direct")
+}
+
+/// A stage by code generator `codegen` (`--codegen`); [`stage`] is the direct emitter's.
+fn stage_by(file: &str, emit: &str, target: &str, codegen: &str) -> String {
+    let out = tilec(&["build", file, "--target", target, "--emit", emit, "--codegen", codegen]);
     assert!(out.status.success(), "tilec build --emit {emit} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
@@ -17,6 +23,15 @@ fn vector_add_every_stage() {
     insta::assert_snapshot!("vector_add.mlir", stage(f, "mlir", "sm_90"));
     insta::assert_snapshot!("vector_add.sm_90.ptx", stage(f, "ptx", "sm_90"));
     insta::assert_snapshot!("vector_add.gfx942.amdgcn", stage(f, "amdgcn", "gfx942"));
+}
+
+/// The thread-level path (`--codegen thread`): the MLIR the thread emitter builds, and the PTX.
+#[test]
+fn thread_path_mlir_and_ptx() {
+    insta::assert_snapshot!("vector_add.thread.mlir", stage_by("examples/vector_add.tile", "mlir", "sm_90", "thread"));
+    insta::assert_snapshot!("vector_add.thread.sm_90.ptx", stage_by("examples/vector_add.tile", "ptx", "sm_90", "thread"));
+    insta::assert_snapshot!("softmax.thread.sm_90.ptx", stage_by("examples/softmax.tile", "ptx", "sm_90", "thread"));
+    insta::assert_snapshot!("fold_columns.thread.mlir", stage_by("tests/kernels/fold_columns.tile", "mlir", "sm_90", "thread"));
 }
 
 #[test]

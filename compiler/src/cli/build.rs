@@ -2,7 +2,7 @@
 
 use super::common::{compile, parse_define, write_output, CliError, CliResult};
 use std::path::PathBuf;
-use tilec::{Define, Stage, Target, Vendor};
+use tilec::{Codegen, Define, Stage, Target, Vendor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Emit {
@@ -50,13 +50,39 @@ pub struct Args {
     /// Give a compile-time parameter a value: -D NAME=VALUE (repeatable)
     #[arg(short = 'D', value_name = "NAME=VALUE", value_parser = parse_define)]
     defines: Vec<Define>,
-    /// With --emit ptx: assemble with ptxas and report registers, spills and shared memory per kernel
+    /// Say which code generator compiled each kernel; with --emit ptx also assemble with ptxas and
+    /// report registers, spills and shared memory per kernel
     /// (ptxas is found as $PTXAS, in the project's tools/cuda/bin, or on PATH)
     #[arg(short = 'v', long)]
     verbose: bool,
     /// Print how long each stage of the compilation took
     #[arg(long)]
     timings: bool,
+    /// The code generator: `thread` compiles the thread-level program the kernel lowers to (NVIDIA),
+    /// `direct` the tile IR itself, `auto` the thread-level program where the kernel lowers, else direct
+    #[arg(long, value_enum, default_value = "auto")]
+    codegen: CodegenArg,
+}
+
+/// `--codegen` (tilec's `Codegen`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodegenArg {
+    /// The thread-level program where the kernel lowers to one, else the direct emitter
+    Auto,
+    /// The thread-level program; an error where the kernel does not lower
+    Thread,
+    /// The direct tile-IR emitter
+    Direct,
+}
+
+impl From<CodegenArg> for Codegen {
+    fn from(c: CodegenArg) -> Codegen {
+        match c {
+            CodegenArg::Auto => Codegen::Auto,
+            CodegenArg::Thread => Codegen::Thread,
+            CodegenArg::Direct => Codegen::Direct,
+        }
+    }
 }
 
 fn parse_target(s: &str) -> Result<Target, String> {
@@ -117,7 +143,13 @@ pub fn run(a: Args) -> CliResult {
                 (Some(name), _) => select_kernel(program, name, &a.file)?,
                 _ => program,
             };
-            let (code, times) = tilec::generate_timed(&program, a.target, stage).map_err(|e| CliError::in_source(source, vec![e.to_diagnostic()]))?;
+            let generated = tilec::generate_with(&program, a.target, stage, a.codegen.into()).map_err(|e| CliError::in_source(source, vec![e.to_diagnostic()]))?;
+            let (code, times) = (generated.text, generated.times);
+            if a.verbose {
+                for (kernel, path) in &generated.paths {
+                    eprintln!("kernel `{kernel}`: {path}");
+                }
+            }
             if a.timings {
                 for (name, d) in &times {
                     eprintln!("{:>8.2} ms  {name}", d.as_secs_f64() * 1e3);

@@ -44,6 +44,9 @@ pub struct Args {
     /// Give a compile-time parameter a value: -D NAME=VALUE (repeatable)
     #[arg(short = 'D', value_name = "NAME=VALUE", value_parser = parse_define)]
     defines: Vec<Define>,
+    /// The code generator for GPU runs (see `tilec build --codegen`)
+    #[arg(long, value_enum, default_value = "auto")]
+    codegen: super::build::CodegenArg,
     /// Write tensor parameter NAME to FILE.npy after the run (repeatable)
     #[arg(long = "out", value_name = "NAME=FILE.npy")]
     outputs: Vec<String>,
@@ -96,7 +99,7 @@ pub fn run(a: Args) -> CliResult {
         DeviceArg::Emu => RunDevice::Emu,
         DeviceArg::Cuda => RunDevice::Cuda(0),
     };
-    let results = execute::run(kernel, bindings, device).map_err(|e| match e {
+    let results = execute::run_with(kernel, bindings, device, a.codegen.into()).map_err(|e| match e {
         RunError::Interp(d) => CliError::in_source(source.clone(), vec![*d]),
         RunError::Codegen(c) => CliError::in_source(source.clone(), vec![c.to_diagnostic()]),
         other => CliError::msg(other.to_string()),

@@ -130,8 +130,10 @@ impl<'c, 'a> Ops<'c, 'a> {
                 BinaryOp::Div => arith::divf(a, b, l),
                 BinaryOp::Rem => arith::remf(a, b, l),
                 // IEEE minNum/maxNum: a NaN operand yields the other (PTX min/max, the interpreter).
-                BinaryOp::Min => generic(self.ctx, "arith.minnumf", a, b, l),
-                BinaryOp::Max => arith::maxnumf(a, b, l),
+                // LLVM's intrinsics, not `arith.maxnumf`: MLIR 19 folds `arith.maxnumf` of a constant
+                // NaN to NaN (tests/e2e/thread_fold.rs found it).
+                BinaryOp::Min => return self.intrinsic(&format!("llvm.minnum.{}", float_suffix(dt)), &[a, b]),
+                BinaryOp::Max => return self.intrinsic(&format!("llvm.maxnum.{}", float_suffix(dt)), &[a, b]),
                 BinaryOp::And => arith::andi(a, b, l),
                 BinaryOp::Or => arith::ori(a, b, l),
             }
@@ -307,26 +309,41 @@ impl<'c, 'a> Ops<'c, 'a> {
             return Ok(a);
         }
         let ty = mlir_type(self.ctx, to, span)?;
+        Ok(self.convert(from, to, a, ty))
+    }
+
+    /// [`Ops::cast`] of a scalar `a` held exactly in its own type (`from` native: bool, an integer of
+    /// any width as `iN`, or an LLVM float type) to `to`, whose MLIR type is `ty`; `from != to`.
+    pub fn convert(&self, from: DType, to: DType, a: Value<'c, 'a>, ty: Type<'c>) -> Value<'c, 'a> {
         let l = self.loc;
         if to.is_bool() {
-            let zero = self.zero(from, span)?;
-            return Ok(if from.is_float() { self.push(arith::cmpf(self.ctx, CmpfPredicate::Une, a, zero, l)) } else { self.cmpi(CmpiPredicate::Ne, a, zero) });
+            return if from.is_float() {
+                let zero = self.float(a.r#type(), 0.0);
+                self.push(arith::cmpf(self.ctx, CmpfPredicate::Une, a, zero, l))
+            } else {
+                let zero = self.int(a.r#type(), 0);
+                self.cmpi(CmpiPredicate::Ne, a, zero)
+            };
         }
-        let v = match (from.is_float(), to.is_float()) {
+        match (from.is_float(), to.is_float()) {
+            // f16 ↔ bf16: through f32, which holds both exactly (one rounding).
+            (true, true) if from.bits() == to.bits() => {
+                let wide = self.push(arith::extf(a, Type::float32(self.ctx), l));
+                self.push(generic_cast(self.ctx, "arith.truncf", wide, ty, l))
+            }
             (true, true) if from.bits() < to.bits() => self.push(arith::extf(a, ty, l)),
             (true, true) => self.push(generic_cast(self.ctx, "arith.truncf", a, ty, l)),
             (false, true) if from.is_signed_int() => self.push(arith::sitofp(a, ty, l)),
             (false, true) => self.push(arith::uitofp(a, ty, l)),
-            (true, false) => self.float_to_int(from, to, a, ty, span)?,
+            (true, false) => self.float_to_int(to, a, ty),
             (false, false) => self.int_to_int(from, to, a, ty),
-        };
-        Ok(v)
+        }
     }
 
-    fn float_to_int(&self, from: DType, to: DType, a: Value<'c, '_>, ty: Type<'c>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+    fn float_to_int(&self, to: DType, a: Value<'c, '_>, ty: Type<'c>) -> Value<'c, 'a> {
         let DType::Int { bits, signed } = to else { unreachable!() };
         let (lo, hi) = int_range(bits, signed);
-        let fty = mlir_type(self.ctx, from, span)?;
+        let fty = a.r#type();
         // fptosi is poison out of range; `select` never lets an unselected poison through.
         let raw = if signed { self.push(arith::fptosi(a, ty, self.loc)) } else { self.push(arith::fptoui(a, ty, self.loc)) };
         let (flo, fhi) = (self.float(fty, lo as f64), self.float(fty, hi as f64 + 1.0));
@@ -336,7 +353,7 @@ impl<'c, 'a> Ops<'c, 'a> {
         let (imax, imin, izero) = (self.int(ty, hi as i64), self.int(ty, lo as i64), self.int(ty, 0));
         let v = self.select(too_big, imax, raw);
         let v = self.select(too_small, imin, v);
-        Ok(self.select(nan, izero, v))
+        self.select(nan, izero, v)
     }
 
     fn int_to_int(&self, from: DType, to: DType, a: Value<'c, 'a>, ty: Type<'c>) -> Value<'c, 'a> {
@@ -379,17 +396,22 @@ impl<'c, 'a> Ops<'c, 'a> {
     }
 }
 
+/// The suffix of LLVM's float intrinsics for scalars of `dt`.
+fn float_suffix(dt: DType) -> &'static str {
+    match dt {
+        DType::F16 => "f16",
+        DType::BF16 => "bf16",
+        DType::F64 => "f64",
+        _ => "f32",
+    }
+}
+
 fn int_range(bits: u8, signed: bool) -> (i128, i128) {
     if signed {
         (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
     } else {
         (0, (1i128 << bits) - 1)
     }
-}
-
-fn generic<'c>(ctx: &'c Context, name: &str, a: Value<'c, '_>, b: Value<'c, '_>, l: Location<'c>) -> melior::ir::Operation<'c> {
-    let _ = ctx;
-    melior::ir::operation::OperationBuilder::new(name, l).add_operands(&[a, b]).add_results(&[a.r#type()]).build().expect("valid operation")
 }
 
 fn generic_cast<'c>(ctx: &'c Context, name: &str, a: Value<'c, '_>, ty: Type<'c>, l: Location<'c>) -> melior::ir::Operation<'c> {

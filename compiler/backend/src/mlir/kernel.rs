@@ -57,12 +57,19 @@ pub(super) struct Emitter<'c, 'k> {
     pub tables: std::cell::RefCell<std::collections::BTreeSet<DType>>,
 }
 
-pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
+pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target, emitted: Vec<Option<Vec<melior::ir::Operation<'c>>>>) -> Result<Module<'c>, CodegenError> {
     let loc = Location::unknown(ctx);
     let mut module = Module::new(loc);
     module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
     let gpu_block = Block::new(&[]);
+    let mut emitted = emitted.into_iter();
     for kernel in &program.kernels {
+        if let Some(ops) = emitted.next().flatten() {
+            for op in ops {
+                gpu_block.append_operation(op);
+            }
+            continue;
+        }
         let emitter = Emitter { ctx, kernel, loc, target, scratch: Default::default(), tables: Default::default(), tables_i64: Default::default() };
         let func = emitter.func(target)?;
         gpu_block.append_operation(func);
@@ -84,6 +91,24 @@ pub fn build<'c>(ctx: &'c Context, program: &Program, target: Target) -> Result<
             gpu_block.append_operation(super::memory::decode_table_global(ctx, loc, &emitter.table_name(*dt), *dt)?);
         }
     }
+    finish_module(ctx, module, gpu_block)
+}
+
+/// A module holding one `gpu.module` of `ops`.
+pub fn wrap<'c>(ctx: &'c Context, ops: Vec<melior::ir::Operation<'c>>) -> Result<Module<'c>, CodegenError> {
+    let loc = Location::unknown(ctx);
+    let mut module = Module::new(loc);
+    module.as_operation_mut().set_attribute("gpu.container_module", Attribute::unit(ctx));
+    let gpu_block = Block::new(&[]);
+    for op in ops {
+        gpu_block.append_operation(op);
+    }
+    finish_module(ctx, module, gpu_block)
+}
+
+/// Closes the `gpu.module` body `gpu_block` and puts it in `module`.
+fn finish_module<'c>(ctx: &'c Context, module: Module<'c>, gpu_block: Block<'c>) -> Result<Module<'c>, CodegenError> {
+    let loc = Location::unknown(ctx);
     gpu_block.append_operation(OperationBuilder::new("gpu.module_end", loc).build().expect("valid operation"));
     let region = Region::new();
     region.append_block(gpu_block);

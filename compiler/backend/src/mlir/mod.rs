@@ -1,6 +1,8 @@
 //! Tile IR → MLIR (built with melior), and the MLIR pass pipeline down to the LLVM dialect.
 //!
-//! Each kernel becomes a `gpu.func` in one `gpu.module`. Register tiles are distributed over the
+//! Each kernel becomes a `gpu.func` in one `gpu.module`, by one of two emitters: [`thread`] emits the
+//! thread-level program `tilec_core::lower` made of it (layouts, vector accesses, warp instructions);
+//! the direct emitter (the rest of this module) compiles the tile IR itself. In the direct emitter, register tiles are distributed over the
 //! block's threads (see [`distribute`]); each thread holds its slots as separate SSA values, so tile
 //! arithmetic becomes scalar `arith` operations per slot, loads and stores become masked `llvm.load` /
 //! `llvm.store` on global pointers, and loops become `scf.for` with the slots as iteration arguments.
@@ -13,6 +15,7 @@ mod exchange;
 mod kernel;
 mod memory;
 mod smem;
+mod thread;
 
 use crate::error::CodegenError;
 use crate::target::{Target, Vendor};
@@ -36,9 +39,25 @@ pub fn new_context() -> Context {
     context
 }
 
-/// Builds the MLIR module of every kernel of `program` for `target`.
-pub fn build_module<'c>(context: &'c Context, program: &Program, target: Target) -> Result<Module<'c>, CodegenError> {
-    let module = kernel::build(context, program, target)?;
+/// The operations (a `gpu.func` and its globals) of one kernel's thread-level program, run by
+/// `threads` threads per block; nothing is emitted if any op cannot be.
+pub fn emit_thread_program<'c>(context: &'c Context, program: &tilec_core::thread::Program, threads: u32, target: Target, span: tilec_core::syntax::Span) -> Result<Vec<melior::ir::Operation<'c>>, CodegenError> {
+    thread::emit(context, program, threads, target, span).map(|e| e.ops)
+}
+
+/// A module holding one `gpu.module` of `ops` (from [`emit_thread_program`]).
+pub fn module_of<'c>(context: &'c Context, ops: Vec<melior::ir::Operation<'c>>) -> Result<Module<'c>, CodegenError> {
+    let module = kernel::wrap(context, ops)?;
+    if !module.as_operation().verify() {
+        return Err(CodegenError::internal("MLIR construction", "the built module does not verify"));
+    }
+    Ok(module)
+}
+
+/// Builds the MLIR module of every kernel of `program` for `target`. Kernel `i` is `emitted[i]` when
+/// that is given (from [`emit_thread_program`]), else the direct emitter compiles its tile IR.
+pub fn build_module<'c>(context: &'c Context, program: &Program, target: Target, emitted: Vec<Option<Vec<melior::ir::Operation<'c>>>>) -> Result<Module<'c>, CodegenError> {
+    let module = kernel::build(context, program, target, emitted)?;
     if !module.as_operation().verify() {
         // MLIR's diagnostic handler has already printed what failed to verify.
         return Err(CodegenError::internal("MLIR construction", "the built module does not verify"));

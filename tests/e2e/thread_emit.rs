@@ -1,0 +1,239 @@
+//! The thread-level emitter (`tilec_backend::mlir::thread`) on a hand-made program that uses every
+//! op kind of the thread IR: the PTX holds the instruction each op names (docs/thread.md), and the
+//! real ptxas accepts it for sm_80 and sm_90 without spills. `stmatrix` is sm_90 only, and refused
+//! on sm_80 with a diagnostic.
+
+use crate::{root, tool};
+use std::process::Command;
+use tilec::thread::{BinOp, Builder, CmpOp, MmaKind, Program, ShflMode, Special, Ty, UnOp};
+use tilec::{Stage, Target};
+use tilec::dtype::DType;
+
+/// A program with every op kind (`with_stmatrix`: also `stmatrix`, sm_90 only). Every result is
+/// stored, so none is optimised away.
+fn every_op(with_stmatrix: bool) -> Program {
+    let mut b = Builder::new("every_op");
+    let pin = b.param_global("x", DType::F32);
+    let pout = b.param_global("out", DType::U32);
+    let ph = b.param_global("h", DType::F16);
+    let pscale = b.param_scalar("scale", DType::F32);
+    let pflag = b.param_scalar("flag", DType::Bool);
+    let pn = b.param_dim("N");
+    let tile = b.shared("tile", 16 * 16 * 2, 128);
+    let stage = b.shared("stage", 512, 16);
+
+    let mut slot = 0i64;
+    let mut sink = |b: &mut Builder, v| {
+        let at = b.i64(slot * 16);
+        slot += 1;
+        b.store_global(pout, at, v, None);
+    };
+
+    // Specials and parameters.
+    let tid = b.thread_id();
+    let lane = b.lane_id();
+    let warp = b.warp_id();
+    let nt = b.special(Special::NumThreads);
+    let bx = b.block_id(0);
+    let nb = b.special(Special::NumBlocks(1));
+    let scale = b.param(pscale);
+    let flag = b.param(pflag);
+    let n = b.param(pn);
+    for v in [tid, lane, warp, nt, bx, nb] {
+        sink(&mut b, v);
+    }
+
+    // Integer arithmetic (every binary op), comparisons, select.
+    let three = b.i32(3);
+    let mut acc = tid;
+    for op in [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Rem, BinOp::Min, BinOp::Max, BinOp::And, BinOp::Or, BinOp::Xor, BinOp::Shl, BinOp::Shr] {
+        acc = b.binary(op, acc, three);
+    }
+    let u = b.cast(acc, DType::U32);
+    let u = b.shr(u, u);
+    sink(&mut b, u);
+    for op in [UnOp::Neg, UnOp::Not, UnOp::Abs] {
+        let r = b.unary(op, acc);
+        sink(&mut b, r);
+    }
+    let lt = b.cmp(CmpOp::Lt, acc, three);
+    let both = b.and(lt, flag);
+    let sel = b.select(both, acc, three);
+    let fm = b.fma(sel, three, acc);
+    sink(&mut b, fm);
+
+    // Float arithmetic, math functions, fma; f16x2 fragments.
+    let tid64 = b.cast(tid, DType::I64);
+    let four = b.i64(4);
+    let off = b.mul(tid64, four);
+    let in_bounds = b.cmp(CmpOp::Lt, tid64, n);
+    let zero = b.const_float(DType::F32, 0.0);
+    let x = b.load_global(pin, off, Ty::F32, Some(in_bounds), Some(zero));
+    let mut f = b.mul(x, scale);
+    for op in [UnOp::Neg, UnOp::Abs, UnOp::Sqrt, UnOp::Rsqrt, UnOp::Ex2, UnOp::Lg2] {
+        f = b.unary(op, f);
+    }
+    for op in [BinOp::Add, BinOp::Sub, BinOp::Div, BinOp::Rem, BinOp::Min, BinOp::Max] {
+        f = b.binary(op, f, x);
+    }
+    let f = b.fma(f, x, scale);
+    sink(&mut b, f);
+    let hv = b.cast(f, DType::F16);
+    let h2 = b.pack(&[hv, hv]);
+    let h2 = b.fma(h2, h2, h2);
+    let h2 = b.add(h2, h2);
+    sink(&mut b, h2);
+    let tf = b.cast(f, DType::TF32);
+    sink(&mut b, tf);
+    let sat = b.cast(f, DType::I8);
+    let sat = b.cast(sat, DType::I32);
+    sink(&mut b, sat);
+
+    // Fragments: undef, insert, extract, bitcast (also of sub-byte lanes), small-float decode.
+    let frag = b.undef(Ty::vec(DType::U32, 4));
+    let w = b.bitcast(h2, Ty::U32);
+    let frag = b.insert(frag, 0, w);
+    let frag = b.insert(frag, 1, u);
+    let frag = b.insert(frag, 2, w);
+    let frag = b.insert(frag, 3, u);
+    let nib = b.bitcast(w, Ty::vec("u4".parse().unwrap(), 8));
+    let nib3 = b.extract(nib, 3);
+    let nib = b.insert(nib, 5, nib3);
+    let back = b.bitcast(nib, Ty::U32);
+    sink(&mut b, back);
+    let f8 = b.bitcast(w, Ty::vec("f8e4m3".parse().unwrap(), 4));
+    let f8 = b.extract(f8, 1);
+    let decoded = b.cast(f8, DType::F32);
+    sink(&mut b, decoded);
+
+    // lop3 / prmt.
+    let e1 = b.extract(frag, 1);
+    let l3 = b.lop3(w, e1, u, 0xF0 & 0xCC | 0xAA);
+    let sel = b.u32(0x5140);
+    let pr = b.prmt(l3, w, sel);
+    sink(&mut b, pr);
+
+    // A 16-byte vector load and store, predicated.
+    let sixteen = b.i64(16);
+    let voff = b.mul(tid64, sixteen);
+    let vec4 = b.load_global(pin, voff, Ty::vec(DType::F32, 4), Some(in_bounds), None);
+    b.store_global(pin, voff, vec4, Some(in_bounds));
+
+    // Shared memory, cp.async, barriers, ldmatrix, mma, stmatrix, loops, if.
+    let c16 = b.i32(16);
+    let soff = b.mul(lane, c16);
+    let hoff = b.cast(soff, DType::I64);
+    b.cp_async(tile, soff, ph, hoff, 16, None);
+    b.cp_async(stage, soff, pin, hoff, 8, Some(in_bounds));
+    b.cp_async_commit();
+    b.cp_async_wait(0);
+    b.bar_sync();
+    let c0 = b.i32(0);
+    let cnt = b.i32(2);
+    let one = b.i32(1);
+    let accf = b.pack(&[zero; 4]);
+    let zero_i = b.i32(0);
+    let acci = b.pack(&[zero_i; 4]);
+    let out = b.for_(c0, cnt, one, &[accf, acci], |b, _iv, c| {
+        let fa = b.ldmatrix(tile, soff, 4, false);
+        let fb = b.ldmatrix(tile, soff, 2, true);
+        let f1 = b.ldmatrix(tile, soff, 1, false);
+        let fb1 = b.pack(&[f1, f1]);
+        let mut d = b.mma(MmaKind::M16N8K16F16, fa, fb, c[0]);
+        d = b.mma(MmaKind::M16N8K16BF16, fa, fb1, d);
+        d = b.mma(MmaKind::M16N8K8TF32, fa, fb, d);
+        let mut di = b.mma(MmaKind::M16N8K32S8, fa, fb, c[1]);
+        di = b.mma(MmaKind::M16N8K32U8, fa, fb, di);
+        vec![d, di]
+    });
+    b.bar_sync();
+    let s0 = b.extract(out[0], 0);
+    b.store_shared(stage, soff, s0, None);
+    b.store_shared(stage, soff, out[1], Some(in_bounds));
+    b.bar_sync();
+    let back = b.load_shared(stage, soff, Ty::vec(DType::I32, 4));
+    sink(&mut b, back);
+    let bits = b.extract(back, 0);
+    let mut v = bits;
+    for mode in [ShflMode::Bfly, ShflMode::Idx, ShflMode::Up, ShflMode::Down] {
+        v = b.shfl(mode, v, one, 0xffff_ffff);
+    }
+    let fv = b.bitcast(v, Ty::F32);
+    let pos = b.cmp(CmpOp::Gt, fv, zero);
+    let chosen = b.if_(pos, &[Ty::F32], |b| vec![b.add(fv, fv)], |_| vec![fv]);
+    sink(&mut b, chosen[0]);
+    if with_stmatrix {
+        b.bar_sync();
+        b.stmatrix(tile, soff, out[1], false);
+    }
+    b.finish()
+}
+
+fn ptx(program: &Program, target: Target) -> Result<String, tilec::CodegenError> {
+    tilec::generate_thread_program(program, 32, target, Stage::Assembly)
+}
+
+#[test]
+fn every_op_kind_emits_its_instruction() {
+    let text = ptx(&every_op(true), Target::Sm90).unwrap_or_else(|e| panic!("{e}"));
+    for needle in [
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32",
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32",
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32",
+        "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32",
+        "mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32",
+        "ldmatrix.sync.aligned.m8n8.x4.shared.b16",
+        "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16",
+        "ldmatrix.sync.aligned.m8n8.x1.shared.b16",
+        "stmatrix.sync.aligned.m8n8.x4.shared.b16",
+        "shfl.sync.bfly.b32",
+        "shfl.sync.idx.b32",
+        "shfl.sync.up.b32",
+        "shfl.sync.down.b32",
+        "cp.async.cg.shared.global",
+        "cp.async.ca.shared.global",
+        "cp.async.commit_group",
+        "cp.async.wait_group 0",
+        "ld.global.v4",
+        "st.global.v4",
+        "ld.shared.v4",
+        "bar.sync",
+        "lop3.b32",
+        "prmt.b32",
+        "fma.rn.f16x2",
+        "ex2.approx",
+        "lg2.approx",
+        "rsqrt.approx",
+        "sqrt.rn.f32",
+    ] {
+        assert!(text.contains(needle), "no `{needle}` in the PTX:\n{text}");
+    }
+}
+
+#[test]
+fn every_op_kind_assembles_without_spills() {
+    let ptxas = tool(&root().join("tools/cuda/bin/ptxas"), "run scripts/setup.sh (it installs ptxas from the nvidia-cuda-nvcc-cu12 wheel)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (target, with_stmatrix) in [(Target::Sm80, false), (Target::Sm90, true)] {
+        let text = ptx(&every_op(with_stmatrix), target).unwrap_or_else(|e| panic!("{target}: {e}"));
+        let path = dir.path().join("every_op.ptx");
+        std::fs::write(&path, &text).expect("write PTX");
+        let out = Command::new(&ptxas).arg(format!("-arch={}", target.name())).arg("-v").arg(&path).arg("-o").arg(dir.path().join("k.cubin")).output().expect("ptxas runs");
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "ptxas rejected the program for {target}:\n{log}\n{text}");
+        assert!(log.contains("0 bytes spill stores, 0 bytes spill loads"), "spills on {target}:\n{log}");
+    }
+}
+
+#[test]
+fn stmatrix_is_refused_on_sm_80() {
+    match ptx(&every_op(true), Target::Sm80) {
+        Err(tilec::CodegenError::Unsupported { message, .. }) => assert!(message.contains("stmatrix needs sm_90"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn amd_targets_are_refused_by_the_thread_emitter() {
+    assert!(matches!(ptx(&every_op(false), Target::Gfx942), Err(tilec::CodegenError::Unsupported { .. })));
+}
