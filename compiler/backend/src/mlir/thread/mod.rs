@@ -272,6 +272,7 @@ impl<'c> Emitter<'c, '_> {
             Op::Mma { kind, a, b, c } => one(self.mma(s, *kind, *a, *b, *c)),
             Op::For { lo, hi, step, init, body } => self.for_loop(s, *lo, *hi, *step, init, body)?,
             Op::If { cond, then_block, else_block } => self.if_else(s, *cond, then_block, else_block, &inst.results)?,
+            Op::While { init, cond, body } => self.while_loop(s, init, cond, body)?,
         };
         debug_assert_eq!(results.len(), inst.results.len(), "{}", inst.op.name());
         for (r, v) in inst.results.iter().zip(results) {
