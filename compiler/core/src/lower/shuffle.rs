@@ -59,7 +59,7 @@ impl Lowering<'_> {
     /// Tile registers `regs` (element type `dt`) from layout `from` to layout `to` by shuffles
     /// within each warp, or `None` when the conversion crosses warps or the type is 64 bits wide.
     pub(super) fn shuffle_convert(&mut self, regs: &[Reg], dt: DType, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Option<Vec<Reg>>, Diagnostic> {
-        if dt.bits() > 32 || (dt.bits() % 8 != 0 && !dt.is_bool()) {
+        if dt.bits() > 32 || (!dt.bits().is_multiple_of(8) && !dt.is_bool()) {
             return Ok(None);
         }
         let Some(sources) = source_slots(from, to, i64::from(self.kernel.threads())) else { return Ok(None) };
@@ -82,9 +82,9 @@ impl Lowering<'_> {
             }
             let lane = self.b.rem(src, c32);
             let lane = self.b.cast(lane, DType::I32);
-            let word = self.to_word(regs[u as usize], dt);
+            let word = self.word_of(regs[u as usize], dt);
             let moved = self.b.shfl(ShflMode::Idx, word, lane, u32::MAX);
-            out.push(self.from_word(moved, dt));
+            out.push(self.value_of_word(moved, dt));
         }
         if out.len() != to.num_values() as usize {
             return Err(refuse(at, "a shuffle conversion lost slots"));
@@ -94,7 +94,7 @@ impl Lowering<'_> {
 
     /// `x` as the 32-bit value a shuffle moves: 32-bit types as they are, narrower ones
     /// zero-extended from their bits, bools as 0 or 1.
-    fn to_word(&mut self, x: Reg, dt: DType) -> Reg {
+    fn word_of(&mut self, x: Reg, dt: DType) -> Reg {
         match dt.bits() {
             _ if dt.is_bool() => self.b.cast(x, DType::U32),
             32 => x,
@@ -105,8 +105,8 @@ impl Lowering<'_> {
         }
     }
 
-    /// The inverse of [`Self::to_word`].
-    fn from_word(&mut self, w: Reg, dt: DType) -> Reg {
+    /// The inverse of [`Self::word_of`].
+    fn value_of_word(&mut self, w: Reg, dt: DType) -> Reg {
         match dt.bits() {
             _ if dt.is_bool() => {
                 let zero = self.b.const_int(DType::U32, 0);
