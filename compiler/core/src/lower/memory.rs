@@ -1,5 +1,6 @@
 //! Where tile elements live outside registers: global loads and stores of a tile's slots, and
-//! exchanges through shared memory (stage a tile row-major, read it back in another layout).
+//! exchanges through shared memory (stage a tile row-major, read it back in another layout);
+//! conversions inside a warp go by shuffles instead (`shuffle.rs`).
 //!
 //! Accesses are vectorised by `contiguity`: a thread's slots that are consecutive along the tensor's
 //! unit-stride dimension go in groups of up to 16 bytes, one `ld`/`st` per group, where the group
@@ -287,10 +288,15 @@ impl Lowering<'_> {
         self.b.mul(linear, bytes)
     }
 
-    /// Tile `v` from layout `from` to layout `to`, through shared memory.
+    /// Tile `v` from layout `from` to layout `to`: by shuffles when it stays inside each warp
+    /// (`shuffle.rs`), else through shared memory.
     pub(super) fn convert(&mut self, v: ValueId, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
         let regs = self.get(v);
-        self.relayout(&regs, self.kernel.ty(v).dtype(), from, to, at)
+        let dt = self.kernel.ty(v).dtype();
+        if let Some(shuffled) = self.shuffle_convert(&regs, dt, from, to, at)? {
+            return Ok(shuffled);
+        }
+        self.relayout(&regs, dt, from, to, at)
     }
 
     /// Tile registers `regs` (element type `dt`) from layout `from` to layout `to`.

@@ -8,9 +8,10 @@
 //!    (`(tid / prefix) % extent * stride`). A thread whose index along a replication mode is not 0
 //!    holds copies, and does not store them.
 //! 3. Elementwise operations are per slot; operands of one operation share a layout. Where inference
-//!    asked for a conversion (at an operand, a loop's initial value or yield), the tile goes through
-//!    shared memory: written row-major by one holder per element, a barrier, read back in the new
-//!    layout, a barrier. Every conversion inference asked for is checked to have been made.
+//!    asked for a conversion (at an operand, a loop's initial value or yield), the tile moves by
+//!    `shfl.sync.idx` when every element stays inside its warp (`shuffle.rs`), else through shared
+//!    memory: written row-major by one holder per element, a barrier, read back in the new layout, a
+//!    barrier. Every conversion inference asked for is checked to have been made.
 //! 4. Loads and stores are bounds-masked, with the tile coordinate plus the view's offsets indexing
 //!    the tensor (row-major, or by its declared strides); only the first holder of a replicated
 //!    element stores it. Slots contiguous in memory move in accesses of up to 16 bytes where the
@@ -44,6 +45,7 @@ mod memory;
 mod mma;
 mod packed;
 mod shared_tiles;
+mod shuffle;
 
 use std::collections::HashMap;
 use tilec_layout::TvLayout;
