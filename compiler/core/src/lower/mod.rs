@@ -58,7 +58,7 @@ pub fn lower(kernel: &Kernel) -> Result<Program, Diagnostic> {
     let tid = b.thread_id();
     let tid = b.cast(tid, DType::I64);
     let applied = vec![false; layouts.conversions().len()];
-    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied, shared_tiles: Default::default() };
+    let mut cx = Lowering { kernel, layouts, b, params, dims, tid, env: HashMap::new(), converted: HashMap::new(), shared_bytes: 0, applied, shared_tiles: Default::default(), exits: Default::default() };
     cx.allocate_shared_tiles()?;
     cx.block(&kernel.body.insts)?;
     // Every conversion inference asked for was made: none can be skipped silently.
@@ -91,6 +91,8 @@ struct Lowering<'k> {
     applied: Vec<bool>,
     /// The kernel's `shared<T>[...]` buffers.
     shared_tiles: shared_tiles::SharedTiles,
+    /// The loops being lowered, for `break` and `continue`.
+    exits: control::LoopExits,
 }
 
 impl Lowering<'_> {
@@ -314,6 +316,11 @@ impl Lowering<'_> {
                 return Ok(());
             }
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
+            Op::While { inits, cond, body } => return self.while_loop(inst, inits, cond, body),
+            Op::Break(vals) | Op::Continue(vals) => {
+                self.leave_iteration(vals, matches!(inst.op, Op::Break(_)));
+                return Ok(());
+            }
             Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
             Op::LoadShared(view) => self.load_shared_tile(inst, view)?,
             Op::StoreShared { view, value } => return self.store_shared_tile(inst, view, *value),
