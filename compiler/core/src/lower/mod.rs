@@ -22,10 +22,13 @@
 //! 8. `dot` stages both operands in shared memory and runs scalar FMAs over K for the accumulator
 //!    slots each thread holds (mma.sync by layout division is the next step).
 //! 9. `threads()` is a constant; `thread_ids(L)` is the thread index in layout `L`.
-//! 10. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
+//! 10. `for` and `while` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields
+//!     them; `break`/`continue` are carried flags that guard the rest of an iteration (control.rs).
+//! 11. Shared-memory tiles are static allocations; `load`/`store` at views move the slots of a
+//!     register layout, `copy_async` is `cp.async` by chunks (shared_tiles.rs).
 //!
-//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed tensors) is
-//! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! Everything else (repeat, bitcast, cumsum, packed tensors) is refused with a diagnostic at its
+//! source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
