@@ -479,7 +479,7 @@ fn every_kernel_that_lowers_agrees_with_the_interpreter() {
         }
     }
     // The kernels this lowering is known to cover; one that stops lowering shows up here.
-    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse", "matmul_a16wx"] {
+    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse", "matmul_a16wx", "ctl", "loops"] {
         assert!(lowered.iter().any(|l| l == name), "`{name}` no longer lowers (lowered: {lowered:?})");
     }
 }
@@ -777,6 +777,63 @@ fn matmul_a16wx_emulates_for_u4_f6e3m2_and_i3_weights() {
                 let (x, y) = (c[i * n + j], ci[i * n + j]);
                 assert!((x - want).abs() <= 2e-3 + want.abs() / 1024.0, "{wt} G={g} c[{i},{j}] = {x} want {want}");
                 assert!((x - y).abs() <= 2e-3 + y.abs() / 1024.0, "{wt} G={g} c[{i},{j}] = {x}, the interpreter's {y}");
+            }
+        }
+    }
+}
+
+
+const BREAKS: &str = "
+kernel breaks<BLOCK: int = 64>(x: global f32[N], y: global f32[N], z: global f32[N], limit: i32)
+    grid(cdiv(N, BLOCK)) warps(2)
+{
+    let i = block.x * BLOCK;
+    let v = load(x[i..], [BLOCK]);
+    let acc = zeros<f32>[BLOCK];
+    let total = 0.0;
+    // `for` with `continue` and a data-dependent `break` after a reduction (a barrier-using
+    // exchange inside the guarded rest of the iteration).
+    for k in range(0, 12) {
+        if k % 3 == 1 { continue; }
+        acc = acc + v * cast<f32>(k);
+        total = total + sum(acc);
+        if total > cast<f32>(limit) { break; }
+        acc = acc - 0.25;
+    }
+    // `while` whose body leaves from inside nested `if`s, around an inner loop that breaks.
+    let w = zeros<f32>[BLOCK];
+    let n = 0;
+    while n < 40 {
+        n = n + 1;
+        let inner = 0;
+        for j in range(0, 100) {
+            if j * j > n { break; }
+            inner = inner + 1;
+        }
+        if n % 2 == 0 {
+            if n > cast<i64>(limit) { break; } else { continue; }
+        }
+        w = w + v * cast<f32>(inner);
+    }
+    store(y[i..], acc + total);
+    store(z[i..], w + cast<f32>(n));
+}";
+
+#[test]
+fn break_and_continue_in_for_and_while_match_the_interpreter() {
+    let k = kernel(BREAKS);
+    let program = tilec_core::lower::lower(&k).unwrap_or_else(|d| panic!("{}", d.message));
+    assert!(thread::print_program(&program).contains("= while iter("), "loops with `break` become thread-program `while`s");
+    for (size, limit) in [(45usize, 3.0), (130, 50.0), (64, 1000.0), (7, -1.0)] {
+        let x = random(size, size as u64);
+        let args = [In::Tensor(pack(DType::F32, &x)), In::Tensor(poison(4 * size)), In::Tensor(poison(4 * size)), In::Scalar(DType::I32, limit)];
+        let dims = [size as i64];
+        let emu = emulate(&k, &args, &dims).unwrap_or_else(|e| panic!("{e}"));
+        let reference = interpret(&k, &args, &dims);
+        for t in 1..3 {
+            let (e, r) = (unpack(DType::F32, &emu[t], size), unpack(DType::F32, &reference[t], size));
+            for (j, (a, b)) in e.iter().zip(&r).enumerate() {
+                assert!((a - b).abs() <= 2e-5 * (1.0 + b.abs()), "tensor {t}[{j}] size {size} limit {limit}: emulator {a}, interpreter {b}");
             }
         }
     }

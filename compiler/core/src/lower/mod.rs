@@ -28,10 +28,13 @@
 //!    registers already in fragment layout); otherwise both operands are staged in shared memory and
 //!    each thread runs scalar FMAs over K for the accumulator slots it holds.
 //! 9. `threads()` is a constant; `thread_ids(L)` is the thread index in layout `L`.
-//! 10. `for` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields them.
+//! 10. `for` and `while` loops carry their slots; `if`/`else` (on a block-uniform scalar) yields
+//!     them; `break`/`continue` are carried flags that guard the rest of an iteration (control.rs).
+//! 11. Shared-memory tiles are static allocations; `load`/`store` at views move the slots of a
+//!     register layout, `copy_async` is `cp.async` by chunks (shared_tiles.rs).
 //!
-//! Everything else (repeat, bitcast, cumsum, shared-memory tiles, `while`, packed stores a thread
-//! does not own whole bytes of) is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! Everything else (repeat, bitcast, cumsum, packed stores a thread does not own whole bytes of)
+//! is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
@@ -119,6 +122,7 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
         shared_tiles: Default::default(),
         divisibility,
         packed_groups: HashMap::new(),
+        exits: Default::default(),
     };
     cx.allocate_shared_tiles()?;
     cx.block(&kernel.body.insts)?;
@@ -157,6 +161,8 @@ struct Lowering<'k> {
     divisibility: contiguity::Divisibility,
     /// Tiles loaded from packed tensors: their raw groups of elements, for conversions by bit tricks.
     packed_groups: HashMap<ValueId, packed::Groups>,
+    /// The loops being lowered, for `break` and `continue`.
+    exits: control::LoopExits,
 }
 
 impl Lowering<'_> {
@@ -377,6 +383,11 @@ impl Lowering<'_> {
             Op::Load { tensor, offsets } => self.load(inst.results[0], *tensor, offsets)?,
             Op::Store { tensor, offsets, value, mask } => return self.store(inst, *value, *tensor, offsets, *mask),
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
+            Op::While { inits, cond, body } => return self.while_loop(inst, inits, cond, body),
+            Op::Break(vals) | Op::Continue(vals) => {
+                self.leave_iteration(vals, matches!(inst.op, Op::Break(_)));
+                return Ok(());
+            }
             Op::If { cond, then, els } => return self.if_else(inst, *cond, then, els),
             Op::LoadShared(view) => self.load_shared_tile(inst, view)?,
             Op::StoreShared { view, value } => return self.store_shared_tile(inst, view, *value),

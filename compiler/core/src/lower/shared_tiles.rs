@@ -97,7 +97,12 @@ impl Lowering<'_> {
             if buf.dtype.is_bool() || buf.dtype.bits() % 8 != 0 {
                 return Err(refuse(buf.span, &format!("the thread-level lowering cannot keep `{}` tiles in shared memory yet", buf.dtype)));
             }
-            let alloc = self.shared(&format!("tile{i}"), buf.nbytes() as i64, buf.span)?;
+            let bytes = buf.nbytes() as i64;
+            if i64::from(self.shared_bytes) + bytes > 48 * 1024 {
+                let message = format!("this shared-memory buffer ({bytes} bytes) does not fit in the 48 KiB of static shared memory the thread-level lowering gives a block");
+                return Err(refuse(buf.span, &message));
+            }
+            let alloc = self.shared(&format!("tile{i}"), bytes, buf.span)?;
             self.shared_tiles.allocs.push(alloc);
         }
         collect_consts(&k.body.insts, &mut self.shared_tiles.consts);
