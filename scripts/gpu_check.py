@@ -1,14 +1,22 @@
-"""GPU check: tilec kernels through the runtime-only `tile-run`, against references and torch."""
+"""GPU check: tilec kernels through the runtime-only `tile-run`, against references and torch.
+
+`python3 gpu_check.py` checks the kernels built by the default code generator (the thread-level
+program where a kernel lowers); `python3 gpu_check.py --codegen direct` those of out/gpu/direct,
+built from the tile IR directly. Inputs and the interpreter's results are shared."""
 import os, subprocess, sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CODEGEN = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--codegen" else "default"
+if len(sys.argv) > 1 and CODEGEN not in ("default", "direct"):
+    sys.exit("usage: gpu_check.py [--codegen direct]")
+KERNELS = f"{HERE}/direct" if CODEGEN == "direct" else HERE
 failures = []
 rows = []
 
 
 def tile_run(kernel, args, outs, time_reps=0):
-    cmd = [f"{HERE}/tile-run", f"{HERE}/{kernel}.json"] + args
+    cmd = [f"{HERE}/tile-run", f"{KERNELS}/{kernel}.json"] + args
     for name, path in outs:
         cmd += ["--out", f"{name}={path}"]
     if time_reps:
@@ -210,8 +218,9 @@ interp_match()
 interp_close()
 examples()
 low_bit()
-tilec_cuda()
-print()
+if CODEGEN == "default":
+    tilec_cuda()
+print(f"\n### code generator: {CODEGEN}")
 print("| kernel | size | check | rel. error | tilec ms | torch ms | tilec GB/s |")
 print("|---|---|---|---|---|---|---|")
 for r in rows:
