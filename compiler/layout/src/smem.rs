@@ -19,7 +19,6 @@ use crate::int_tuple::IntTuple;
 use crate::layout::Layout;
 use crate::swizzle::{Swizzle, SwizzledLayout};
 use crate::tv::TvLayout;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Number of shared-memory banks.
 pub const BANKS: i64 = 32;
@@ -234,54 +233,76 @@ impl ConflictReport {
 /// Counts the wavefronts of one warp access on `smem` with elements of `elem_bits` bits.
 pub fn analyze(smem: &SmemLayout, elem_bits: i64, access: &WarpAccess) -> Result<ConflictReport> {
     check_bits(elem_bits)?;
-    let mut rep = ConflictReport {
-        vectors_intact: true,
-        ..Default::default()
-    };
-    for phase in &access.phases {
-        let mut banks: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-        let mut words = BTreeSet::new();
-        for a in phase {
-            let mut coord = a.coord.clone();
-            let last = coord
-                .len()
-                .checked_sub(1)
-                .ok_or_else(|| LayoutError::Invalid("empty coordinate".into()))?;
-            let mut first = 0;
-            for k in 0..a.elems {
-                coord[last] = a.coord[last] + k;
-                let off = smem.offset(&coord)?;
-                if k == 0 {
-                    first = off;
-                    if (off * elem_bits) % (a.elems * elem_bits).clamp(8, 128) != 0 {
+    let touched = Touched::of(smem, access)?;
+    touched.report(elem_bits, |off| off)
+}
+
+/// The element offsets one warp access touches, per phase and per vector access, evaluated once:
+/// a swizzle candidate only remaps them (`Swizzle::apply`), so [`choose_swizzle_for`] scores every
+/// candidate without evaluating the layout again.
+struct Touched {
+    /// Per phase, per vector access, the offsets of its elements in order.
+    phases: Vec<Vec<Vec<i64>>>,
+}
+
+impl Touched {
+    fn of(smem: &SmemLayout, access: &WarpAccess) -> Result<Touched> {
+        let mut phases = Vec::with_capacity(access.phases.len());
+        for phase in &access.phases {
+            let mut accesses = Vec::with_capacity(phase.len());
+            for a in phase {
+                let mut coord = a.coord.clone();
+                let last = coord.len().checked_sub(1).ok_or_else(|| LayoutError::Invalid("empty coordinate".into()))?;
+                let mut offs = Vec::with_capacity(a.elems.max(0) as usize);
+                for k in 0..a.elems {
+                    coord[last] = a.coord[last] + k;
+                    offs.push(smem.offset(&coord)?);
+                }
+                accesses.push(offs);
+            }
+            phases.push(accesses);
+        }
+        Ok(Touched { phases })
+    }
+
+    /// The report of the access with every offset mapped by `map`.
+    fn report(&self, elem_bits: i64, map: impl Fn(i64) -> i64) -> Result<ConflictReport> {
+        let mut rep = ConflictReport { vectors_intact: true, ..Default::default() };
+        let mut words: Vec<i64> = Vec::new();
+        for phase in &self.phases {
+            words.clear();
+            for offs in phase {
+                let elems = offs.len() as i64;
+                let mut first = 0;
+                for (k, &raw) in offs.iter().enumerate() {
+                    let off = map(raw);
+                    if k == 0 {
+                        first = off;
+                        if (off * elem_bits) % (elems * elem_bits).clamp(8, 128) != 0 {
+                            rep.vectors_intact = false;
+                        }
+                    } else if off != first + k as i64 {
                         rep.vectors_intact = false;
                     }
-                } else if off != first + k {
-                    rep.vectors_intact = false;
+                    words.push(off.checked_mul(elem_bits).ok_or(LayoutError::Overflow("bank analysis"))? / (8 * BANK_BYTES));
                 }
-                let word = off
-                    .checked_mul(elem_bits)
-                    .ok_or(LayoutError::Overflow("bank analysis"))?
-                    / (8 * BANK_BYTES);
-                banks
-                    .entry(word.rem_euclid(BANKS))
-                    .or_default()
-                    .insert(word);
-                words.insert(word);
             }
+            // Distinct words, then the most distinct words any one bank must serve.
+            words.sort_unstable();
+            words.dedup();
+            let mut per_bank = [0i64; BANKS as usize];
+            for w in &words {
+                per_bank[w.rem_euclid(BANKS) as usize] += 1;
+            }
+            let w = per_bank.iter().copied().max().unwrap_or(0);
+            let ideal = if words.is_empty() { 0 } else { ceil_div(words.len() as i64, BANKS) };
+            rep.wavefronts += w;
+            rep.ideal += ideal;
+            rep.conflicts += w - ideal;
+            rep.per_phase.push(w);
         }
-        let w = banks.values().map(|s| s.len() as i64).max().unwrap_or(0);
-        let ideal = if words.is_empty() {
-            0
-        } else {
-            ceil_div(words.len() as i64, BANKS)
-        };
-        rep.wavefronts += w;
-        rep.ideal += ideal;
-        rep.conflicts += w - ideal;
-        rep.per_phase.push(w);
+        Ok(rep)
     }
-    Ok(rep)
 }
 
 /// Sums [`analyze`] over several warp accesses.
@@ -398,23 +419,34 @@ pub fn choose_swizzle_for(
     accesses: &[WarpAccess],
 ) -> Result<Option<(Swizzle, ConflictReport)>> {
     check_tile(Some(base.size()))?;
+    check_bits(elem_bits)?;
     let mut footprint = base.image();
     footprint.sort_unstable();
-    let plain = analyze_all(&SmemLayout::Plain(base.clone()), elem_bits, accesses)?;
+    let plain = SmemLayout::Plain(base.clone());
+    let touched = accesses.iter().map(|a| Touched::of(&plain, a)).collect::<Result<Vec<_>>>()?;
+    let score = |map: &dyn Fn(i64) -> i64| -> Result<ConflictReport> {
+        let mut total = ConflictReport { vectors_intact: true, ..Default::default() };
+        for t in &touched {
+            total.add(t.report(elem_bits, map)?);
+        }
+        Ok(total)
+    };
+    let plain = score(&|off| off)?;
     if plain.conflicts == 0 && plain.vectors_intact {
         return Ok(Some((Swizzle::identity(), plain)));
     }
+    let mut img = Vec::with_capacity(footprint.len());
     for b in 1..=5 {
         for m in 0..=8 {
             for s in b..=12 {
                 let sw = Swizzle::new(b, m, s)?;
-                let sl = SwizzledLayout::new(sw, base.clone());
-                let mut img = sl.image();
+                img.clear();
+                img.extend(footprint.iter().map(|&o| sw.apply(o)));
                 img.sort_unstable();
                 if img != footprint {
                     continue;
                 }
-                let rep = analyze_all(&SmemLayout::Swizzled(sl), elem_bits, accesses)?;
+                let rep = score(&|off| sw.apply(off))?;
                 if rep.conflicts == 0 && rep.vectors_intact {
                     return Ok(Some((sw, rep)));
                 }
