@@ -435,15 +435,13 @@ pub fn choose_swizzle_for(
     if plain.conflicts == 0 && plain.vectors_intact {
         return Ok(Some((Swizzle::identity(), plain)));
     }
-    let mut img = Vec::with_capacity(footprint.len());
     for b in 1..=5 {
         for m in 0..=8 {
             for s in b..=12 {
                 let sw = Swizzle::new(b, m, s)?;
-                img.clear();
-                img.extend(footprint.iter().map(|&o| sw.apply(o)));
-                img.sort_unstable();
-                if img != footprint {
+                // The swizzle is injective (`S >= B` keeps the bits it reads apart from those it
+                // flips), so it keeps the footprint exactly when it maps the footprint into itself.
+                if !footprint.iter().all(|&o| footprint.binary_search(&sw.apply(o)).is_ok()) {
                     continue;
                 }
                 let rep = score(&|off| sw.apply(off))?;
