@@ -4,6 +4,11 @@
 //! that build their bodies and return the yielded registers. Result types are inferred from the
 //! operands; [`super::verify`] checks the finished program.
 //!
+//! Pure operations (arithmetic, comparisons, casts, register moves, constants, indices) are
+//! simplified as they are built: folded or rewritten by [`super::fold`], and numbered by value — a
+//! pure op already built in the current block or one enclosing it returns that op's register
+//! instead of a new instruction. Side effects (memory, barriers, collectives) are always appended.
+//!
 //! ```
 //! use tilec_core::thread::{Builder, Ty};
 //! use tilec_dtype::DType;
@@ -20,9 +25,11 @@
 //! tilec_core::thread::verify(&p).unwrap();
 //! ```
 
+use super::fold::{fold, Folded};
 use super::ops::{BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
 use super::{Block, Inst, OpId, Param, ParamKind, Program, Reg, SharedAlloc, Ty};
 use crate::syntax::Span;
+use std::collections::HashMap;
 use tilec_dtype::{encode, DType};
 
 pub struct Builder {
@@ -33,6 +40,10 @@ pub struct Builder {
     stack: Vec<Block>,
     next_op: u32,
     span: Option<Span>,
+    /// Per open block (parallel to `stack`): the pure ops built in it and their registers.
+    pure: Vec<HashMap<Op, Reg>>,
+    /// The bit pattern of every register that is a scalar constant.
+    constants: HashMap<Reg, u64>,
 }
 
 impl Builder {
@@ -45,6 +56,8 @@ impl Builder {
             stack: vec![Block::default()],
             next_op: 0,
             span: None,
+            pure: vec![HashMap::new()],
+            constants: HashMap::new(),
         }
     }
 
@@ -108,8 +121,41 @@ impl Builder {
         results
     }
 
+    /// Appends a one-result op — or, for a pure op, returns the register that already holds its
+    /// value (folded, rewritten, or built before in a visible scope).
     fn push1(&mut self, op: Op, ty: Ty) -> Reg {
-        self.push(op, &[ty])[0]
+        if !is_pure(&op) {
+            return self.push(op, &[ty])[0];
+        }
+        let op = match fold(&op, ty, |r| self.regs[r.index()], |r| self.constants.get(&r).copied()) {
+            Some(Folded::Reg(r)) => return r,
+            Some(Folded::Const(t, bits)) => Op::Const { ty: t, bits },
+            None => op,
+        };
+        if let Some(&r) = self.pure.iter().rev().find_map(|scope| scope.get(&op)) {
+            return r;
+        }
+        let key = op.clone();
+        let r = self.push(op, &[ty])[0];
+        if let Op::Const { ty, bits } = key {
+            if ty.is_scalar() {
+                self.constants.insert(r, bits);
+            }
+        }
+        self.pure.last_mut().expect("the body's scope").insert(key, r);
+        r
+    }
+
+    /// Opens a nested block (a loop body, a branch) and its value-numbering scope.
+    fn open(&mut self, block: Block) {
+        self.stack.push(block);
+        self.pure.push(HashMap::new());
+    }
+
+    /// Closes the innermost block; the pure values built in it are out of scope from here on.
+    fn close(&mut self) -> Block {
+        self.pure.pop();
+        self.stack.pop().expect("an open block")
     }
 
     // ---- constants and indices ----
@@ -343,9 +389,9 @@ impl Builder {
         let carried: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
         let mut args = vec![iv];
         args.extend(&carried);
-        self.stack.push(Block { args, ..Block::default() });
+        self.open(Block { args, ..Block::default() });
         let yields = body(self, iv, &carried);
-        let mut block = self.stack.pop().unwrap();
+        let mut block = self.close();
         block.yields = yields;
         self.push_with_id(id, Op::For { lo, hi, step, init: init.to_vec(), body: block }, &tys)
     }
@@ -356,14 +402,14 @@ impl Builder {
         let id = self.next_id();
         let tys: Vec<Ty> = init.iter().map(|&r| self.ty(r)).collect();
         let cond_args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
-        self.stack.push(Block { args: cond_args.clone(), ..Block::default() });
+        self.open(Block { args: cond_args.clone(), ..Block::default() });
         let c = cond(self, &cond_args);
-        let mut cond_block = self.stack.pop().unwrap();
+        let mut cond_block = self.close();
         cond_block.yields = vec![c];
         let body_args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
-        self.stack.push(Block { args: body_args.clone(), ..Block::default() });
+        self.open(Block { args: body_args.clone(), ..Block::default() });
         let yields = body(self, &body_args);
-        let mut body_block = self.stack.pop().unwrap();
+        let mut body_block = self.close();
         body_block.yields = yields;
         self.push_with_id(id, Op::While { init: init.to_vec(), cond: cond_block, body: body_block }, &tys)
     }
@@ -373,9 +419,9 @@ impl Builder {
         let id = self.next_id();
         let mut blocks = Vec::new();
         for f in [Box::new(then_f) as Box<dyn FnOnce(&mut Builder) -> Vec<Reg>>, Box::new(else_f)] {
-            self.stack.push(Block::default());
+            self.open(Block::default());
             let yields = f(self);
-            let mut block = self.stack.pop().unwrap();
+            let mut block = self.close();
             block.yields = yields;
             blocks.push(block);
         }
@@ -396,4 +442,27 @@ impl Builder {
             num_ops: self.next_op,
         }
     }
+}
+
+/// Whether `op` only computes its result from its operands (no memory, synchronisation or warp
+/// collective; the same operands always give the same value in the same thread).
+fn is_pure(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Const { .. }
+            | Op::Special(_)
+            | Op::Param { .. }
+            | Op::Binary { .. }
+            | Op::Unary { .. }
+            | Op::Fma { .. }
+            | Op::Cmp { .. }
+            | Op::Select { .. }
+            | Op::Cast { .. }
+            | Op::Bitcast { .. }
+            | Op::Pack { .. }
+            | Op::Extract { .. }
+            | Op::Insert { .. }
+            | Op::Lop3 { .. }
+            | Op::Prmt { .. }
+    )
 }

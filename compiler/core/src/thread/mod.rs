@@ -22,6 +22,7 @@ mod builder;
 // they end an emulation, so their size costs nothing on the paths that matter.
 #[allow(clippy::result_large_err)]
 mod emu;
+mod fold;
 mod ops;
 mod print;
 mod scalar;
@@ -141,14 +142,14 @@ pub struct SharedAlloc {
 }
 
 /// A sequence of instructions with block arguments and yielded registers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Block {
     pub args: Vec<Reg>,
     pub insts: Vec<Inst>,
     pub yields: Vec<Reg>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Inst {
     pub id: OpId,
     pub op: Op,

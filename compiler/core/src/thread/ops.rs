@@ -219,7 +219,7 @@ impl MmaKind {
 }
 
 /// One operation. Operands are registers; results are listed on the [`super::Inst`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// A scalar constant given by its bit pattern in `ty`'s encoding (`mov.b32 r, imm`).
     Const { ty: Ty, bits: u64 },
