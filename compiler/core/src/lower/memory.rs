@@ -9,7 +9,7 @@
 //! edge) moves its elements one by one, each under its own bounds predicate. Packed (sub-byte)
 //! tensors are `packed.rs`'s.
 
-use super::contiguity::{Alignment, Runs, Term, Widths, ZERO};
+use super::contiguity::{pow2_of, Alignment, Runs, Term, Widths, ZERO};
 use super::{packed, refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::syntax::Span;
@@ -34,10 +34,20 @@ pub(super) struct Access {
     pub(super) widths: Widths,
     /// The block-uniform values whose divisibility `widths.tests` asks for.
     tested: Vec<Reg>,
+    /// `log2` of the group lengths that never straddle the tensor's edge in the wide and the narrow
+    /// version ([`Access::edge`]): such a group is wholly inside or wholly outside, and its first
+    /// element's bounds test decides for all of it.
+    edge: [u32; 2],
     pub(super) num_values: i64,
 }
 
 impl Access {
+    /// Whether groups of `len` elements in the wide (`wide == true`) or narrow version are each
+    /// wholly inside or wholly outside the tensor.
+    pub(super) fn whole(&self, len: usize, wide: bool) -> bool {
+        len <= 1 || (len as u64).trailing_zeros() <= self.edge[if wide { 0 } else { 1 }]
+    }
+
     /// The groups of `2^k` slots, in order of their first slot.
     pub(super) fn groups(&self, k: u32) -> Vec<Vec<usize>> {
         self.runs.groups(self.num_values, 1 << k)
@@ -118,7 +128,8 @@ impl Lowering<'_> {
                 }
             });
         }
-        Ok(Access { index, raw, inside, first, runs, widths, tested, num_values: l.num_values() })
+        let edge = edge_pow2(shape, strides.is_some(), &align, &widths);
+        Ok(Access { index, raw, inside, first, runs, widths, tested, edge, num_values: l.num_values() })
     }
 
     /// Runs `wide` when the access's runtime alignment tests pass and `narrow` otherwise (a
@@ -151,12 +162,16 @@ impl Lowering<'_> {
         let zero = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
         let (wide, narrow) = (acc.groups(acc.widths.wide), acc.groups(acc.widths.narrow));
         let tys: Vec<Ty> = wide.iter().map(|g| Ty::vec(dtype, g.len() as u32)).collect();
-        let one = |b: &mut Builder, g: &[usize]| -> Reg {
+        let one = |b: &mut Builder, g: &[usize], is_wide: bool| -> Reg {
             if g.len() == 1 {
                 return b.load_global(param, off[g[0]], Ty::scalar(dtype), Some(acc.inside[g[0]]), Some(zero));
             }
-            let all = acc.all_inside(b, g);
             let ty = Ty::vec(dtype, g.len() as u32);
+            if acc.whole(g.len(), is_wide) {
+                let zeros = b.pack(&vec![zero; g.len()]);
+                return b.load_global(param, off[g[0]], ty, Some(acc.inside[g[0]]), Some(zeros));
+            }
+            let all = acc.all_inside(b, g);
             b.if_(
                 all,
                 &[ty],
@@ -170,9 +185,9 @@ impl Lowering<'_> {
         let groups = self.versioned(
             &acc,
             &tys,
-            |b| wide.iter().map(|g| one(b, g)).collect(),
+            |b| wide.iter().map(|g| one(b, g, true)).collect(),
             |b| {
-                let regs: Vec<Reg> = narrow.iter().map(|g| one(b, g)).collect();
+                let regs: Vec<Reg> = narrow.iter().map(|g| one(b, g, false)).collect();
                 regroup(b, &regs, &narrow, &wide)
             },
         );
@@ -203,9 +218,14 @@ impl Lowering<'_> {
             })
             .collect();
         let first = acc.first;
-        let one = |b: &mut Builder, g: &[usize]| {
+        let one = |b: &mut Builder, g: &[usize], is_wide: bool| {
             if g.len() == 1 {
                 b.store_global(param, off[g[0]], vals[g[0]], Some(pred[g[0]]));
+                return;
+            }
+            if masks.is_none() && acc.whole(g.len(), is_wide) {
+                let v = b.pack(&g.iter().map(|&s| vals[s]).collect::<Vec<_>>());
+                b.store_global(param, off[g[0]], v, Some(pred[g[0]]));
                 return;
             }
             let mut all = acc.all_inside(b, g);
@@ -235,11 +255,11 @@ impl Lowering<'_> {
             &acc,
             &[],
             |b| {
-                wide.iter().for_each(|g| one(b, g));
+                wide.iter().for_each(|g| one(b, g, true));
                 vec![]
             },
             |b| {
-                narrow.iter().for_each(|g| one(b, g));
+                narrow.iter().for_each(|g| one(b, g, false));
                 vec![]
             },
         );
@@ -347,6 +367,27 @@ impl Lowering<'_> {
 /// The slots of layout `l` in groups adjacent in a row-major staging buffer of `held` elements:
 /// consecutive along the last dimension, at most 16 bytes, and starting on a multiple of the group's
 /// size (the buffer is 16-byte aligned and every row stride is a known constant).
+/// `log2` of what the unit-stride extent of a row-major tensor is known to be a multiple of, in the
+/// wide and the narrow version of an access: a fixed extent's own factor, or the row stride (which is
+/// that extent) when the access tests or proves it. A group of `2^k` elements starts on a multiple of
+/// `2^k` along that dimension (its address is aligned and every other dimension's stride is a
+/// multiple of the extent), so with the extent a multiple of `2^k` it cannot straddle the edge.
+fn edge_pow2(shape: &[Dim], declared_strides: bool, align: &Alignment, widths: &Widths) -> [u32; 2] {
+    let (Some(unit), false) = (align.unit, declared_strides) else { return [0, 0] };
+    let fixed = match shape[unit] {
+        Dim::Fixed(n) => pow2_of(n as i64),
+        Dim::Sym(_) => 0,
+    };
+    let row = unit.checked_sub(1).and_then(|u| align.terms.iter().find(|t| t.0 == Term::Stride(u)));
+    match row {
+        Some(&(term, proven)) => {
+            let wide = if widths.tests.contains(&term) { proven.max(widths.wide) } else { proven };
+            [fixed.max(wide), fixed.max(proven)]
+        }
+        None => [fixed, fixed],
+    }
+}
+
 fn staged_groups(l: &TvLayout, held: DType) -> Vec<Vec<usize>> {
     let r = l.rank();
     if r == 0 {
