@@ -267,9 +267,23 @@ impl Touched {
 
     /// The report of the access with every offset mapped by `map`.
     fn report(&self, elem_bits: i64, map: impl Fn(i64) -> i64) -> Result<ConflictReport> {
+        self.scan(elem_bits, map, false)
+    }
+
+    /// Whether the access with every offset mapped by `map` is conflict-free with its vectors intact;
+    /// stops at the first phase that is not (the swizzle search rejects most candidates early).
+    fn conflict_free(&self, elem_bits: i64, map: impl Fn(i64) -> i64) -> Result<bool> {
+        let rep = self.scan(elem_bits, map, true)?;
+        Ok(rep.conflicts == 0 && rep.vectors_intact)
+    }
+
+    fn scan(&self, elem_bits: i64, map: impl Fn(i64) -> i64, stop_early: bool) -> Result<ConflictReport> {
         let mut rep = ConflictReport { vectors_intact: true, ..Default::default() };
         let mut words: Vec<i64> = Vec::new();
         for phase in &self.phases {
+            if stop_early && (rep.conflicts > 0 || !rep.vectors_intact) {
+                break;
+            }
             words.clear();
             for offs in phase {
                 let elems = offs.len() as i64;
@@ -435,18 +449,28 @@ pub fn choose_swizzle_for(
     if plain.conflicts == 0 && plain.vectors_intact {
         return Ok(Some((Swizzle::identity(), plain)));
     }
+    let dense_pow2 = footprint.len().is_power_of_two() && footprint.iter().enumerate().all(|(i, &o)| o == i as i64);
     for b in 1..=5 {
         for m in 0..=8 {
             for s in b..=12 {
                 let sw = Swizzle::new(b, m, s)?;
                 // The swizzle is injective (`S >= B` keeps the bits it reads apart from those it
-                // flips), so it keeps the footprint exactly when it maps the footprint into itself.
-                if !footprint.iter().all(|&o| footprint.binary_search(&sw.apply(o)).is_ok()) {
+                // flips), so it keeps the footprint exactly when it maps the footprint into itself;
+                // a footprint `0..2^k` is always kept (`S > 0` moves bits down, and XOR with bits
+                // below `2^k` stays below it).
+                let kept = dense_pow2 || footprint.iter().all(|&o| footprint.binary_search(&sw.apply(o)).is_ok());
+                if !kept {
                     continue;
                 }
-                let rep = score(&|off| sw.apply(off))?;
-                if rep.conflicts == 0 && rep.vectors_intact {
-                    return Ok(Some((sw, rep)));
+                let mut free = true;
+                for t in &touched {
+                    if !t.conflict_free(elem_bits, |off| sw.apply(off))? {
+                        free = false;
+                        break;
+                    }
+                }
+                if free {
+                    return Ok(Some((sw, score(&|off| sw.apply(off))?)));
                 }
             }
         }
