@@ -47,6 +47,8 @@ mod control;
 mod memory;
 mod mma;
 mod packed;
+mod repack;
+mod scan;
 mod shared_tiles;
 mod shuffle;
 
@@ -378,6 +380,9 @@ impl Lowering<'_> {
             Op::Broadcast(a) => self.broadcast(inst, *a)?,
             Op::Reshape(a) => self.shape_op(inst, *a, None)?,
             Op::Permute { value, perm } => self.shape_op(inst, *value, Some(perm))?,
+            Op::Cumsum { value, dim } => self.cumsum(inst, *value, *dim)?,
+            Op::Repeat { value, reps } => self.repeat(inst, *value, reps)?,
+            Op::Bitcast(a) => self.bitcast(inst, *a)?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => self.load(inst.results[0], *tensor, offsets)?,
