@@ -244,3 +244,115 @@ fn cumsum_of_a_small_tile_in_a_big_block_and_in_a_loop() {
         }
     }
 }
+
+/// The dims of `k` by name.
+fn dims_of(k: &Kernel, given: &[(&str, usize)]) -> Vec<i64> {
+    k.dims.iter().map(|d| given.iter().find(|(n, _)| n == d).unwrap_or_else(|| panic!("dim {d}")).1 as i64).collect()
+}
+
+#[test]
+fn repeat_matches_the_interpreter_and_numpy_tile() {
+    for (dt, warps, tile, reps, tensor) in [
+        (DType::F32, 4u32, [8usize, 16usize], [2usize, 3usize], [7usize, 13usize]),
+        (DType::I8, 1, [4, 32], [3, 1], [4, 20]),
+        (DType::F16, 8, [1, 64], [4, 2], [1, 50]),
+        (DType::U8, 2, [16, 4], [1, 8], [9, 4]),
+        (DType::I32, 4, [2, 2], [16, 32], [1, 2]),
+    ] {
+        let ([br, bc], [a, b], [r, c]) = (tile, reps, tensor);
+        let src = format!(
+            "kernel rep(x: global {dt}[R, C], y: global {dt}[S, T]) grid(1) warps({warps}) {{
+    store(y[0.., 0..], repeat(load(x[0.., 0..], [{br}, {bc}]), [{a}, {b}]));
+}}"
+        );
+        let k = kernel(&src);
+        let (s, t) = (br * a, bc * b);
+        let x = random_values(dt, r * c, (r * c) as u64);
+        let dims = dims_of(&k, &[("R", r), ("C", c), ("S", s), ("T", t)]);
+        let (emu, reference) = run_both(&k, &[pack(dt, &x)], &[(r * c, dt), (s * t, dt)], &dims);
+        assert_eq!(emu[1], reference[1], "{src}");
+        let y = unpack(dt, &emu[1], s * t);
+        for i in 0..s {
+            for j in 0..t {
+                let (si, sj) = (i % br, j % bc);
+                let want = if si < r && sj < c { x[si * c + sj] } else { 0.0 };
+                assert_eq!(y[i * t + j], want, "y[{i}, {j}]: {src}");
+            }
+        }
+    }
+}
+
+/// `view<to>` of a `tile` loaded (masked) from an `r x c` tensor of `from`, against the interpreter
+/// and against the tile's bytes reinterpreted here.
+fn check_bitcast(from: DType, to: DType, warps: u32, tile: [usize; 2], tensor: [usize; 2], layout: Option<&str>) -> String {
+    let ([br, bc], [r, c]) = (tile, tensor);
+    let t = bc * from.bits() as usize / to.bits() as usize;
+    let loaded = format!("load(x[0.., 0..], [{br}, {bc}])");
+    let loaded = layout.map_or(loaded.clone(), |l| format!("layout({loaded}, \"{l}\")"));
+    let src = format!(
+        "kernel view(x: global {from}[R, C], y: global {to}[S, {t}]) grid(1) warps({warps}) {{
+    store(y[0.., 0..], view<{to}>({loaded}));
+}}"
+    );
+    let k = kernel(&src);
+    let mut g = rng((r * c + t) as u64);
+    // Integer sources take random codes; float sources random values (no NaN payloads).
+    let x: Vec<f64> = if from.is_float() {
+        random_values(from, r * c, 3)
+    } else {
+        (0..r * c).map(|_| wrap(from, g.random_range(0..1i128 << from.bits())) as f64).collect()
+    };
+    let dims = dims_of(&k, &[("R", r), ("C", c), ("S", br), ("T", t)]);
+    let (emu, reference) = run_both(&k, &[pack(from, &x)], &[(r * c, from), (br * t, to)], &dims);
+    let tile_values: Vec<f64> = (0..br * bc).map(|e| if e / bc < r && e % bc < c { x[e / bc * c + e % bc] } else { 0.0 }).collect();
+    let want = unpack(to, &pack(from, &tile_values), br * t);
+    for (name, out) in [("emulator", &emu[1]), ("interpreter", &reference[1])] {
+        let got = unpack(to, out, br * t);
+        for (e, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(g == w || (g.is_nan() && w.is_nan()), "{name} y[{}, {}] = {g} want {w}: {src}", e / t, e % t);
+        }
+    }
+    print_program(&tilec_core::lower::lower(&k).unwrap())
+}
+
+#[test]
+fn bitcast_widening_narrowing_and_same_width_match_the_interpreter_and_the_bytes() {
+    check_bitcast(DType::U8, DType::U32, 4, [8, 64], [5, 61], None);
+    check_bitcast(DType::I32, DType::U8, 2, [16, 16], [16, 9], None);
+    check_bitcast(DType::F32, DType::I32, 1, [4, 32], [3, 32], None);
+    check_bitcast(DType::U8, DType::F16, 4, [4, 128], [4, 100], None);
+    check_bitcast(DType::F16, DType::U8, 8, [2, 256], [2, 255], None);
+    check_bitcast(DType::I16, DType::I64, 1, [4, 16], [4, 15], None);
+    // Sub-byte results are stored packed.
+    check_bitcast(DType::U8, DType::Int { bits: 4, signed: false }, 4, [8, 32], [8, 31], None);
+    check_bitcast(DType::Int { bits: 4, signed: false }, DType::U8, 1, [8, 64], [8, 64], None);
+}
+
+#[test]
+fn bitcast_of_a_layout_without_whole_groups_converts_it_first() {
+    // One byte per thread: the four bytes of a u32 are gathered into one thread first.
+    let text = check_bitcast(DType::U8, DType::U32, 8, [8, 32], [7, 30], Some("spatial(8,32)"));
+    assert!(text.contains("bitcast"), "{text}");
+}
+
+#[test]
+fn bitcast_between_widths_that_do_not_divide_groups_whole_elements() {
+    // Three bytes are four 6-bit codes: no register layout pairs them up by the inference's rule,
+    // which refuses the bitcast (as the lowering would a layout splitting a group): a diagnostic,
+    // never a wrong result.
+    let f6: DType = "f6e3m2".parse().unwrap();
+    let i6 = DType::Int { bits: 6, signed: true };
+    for (from, to, bc) in [(DType::U8, i6, 48usize), (i6, DType::U8, 64), (DType::U8, f6, 12)] {
+        let src = format!(
+            "kernel view(x: global {from}[R, C], y: global {to}[S, T]) grid(1) warps(1) {{
+    store(y[0.., 0..], view<{to}>(load(x[0.., 0..], [4, {bc}])));
+}}"
+        );
+        match tilec_core::lower::lower(&kernel(&src)) {
+            Ok(_) => {
+                check_bitcast(from, to, 1, [4, bc], [4, bc], None);
+            }
+            Err(e) => assert!(e.message.contains("whole groups") || e.message.contains("cannot produce the layout"), "{src}: {}", e.message),
+        }
+    }
+}

@@ -381,7 +381,7 @@ impl Lowering<'_> {
             Op::Reshape(a) => self.shape_op(inst, *a, None)?,
             Op::Permute { value, perm } => self.shape_op(inst, *value, Some(perm))?,
             Op::Cumsum { value, dim } => self.cumsum(inst, *value, *dim)?,
-            Op::Repeat { value, reps } => self.repeat(inst, *value, reps)?,
+            Op::Repeat { value, .. } => self.repeat(inst, *value)?,
             Op::Bitcast(a) => self.bitcast(inst, *a)?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),

@@ -8,22 +8,23 @@
 //! the operand slots it is made of and checks over all threads that they are the same slots of the
 //! thread itself. Then:
 //!
-//! * `repeat`: result slot `v` is the register of operand slot `u(v)` (no instruction); otherwise the
-//!   operand is staged row-major in shared memory and each result slot reads its coordinate modulo
-//!   the operand's shape.
+//! * `repeat`: result slot `v` is the register of operand slot `u(v)`: no instruction at all.
 //! * `bitcast` from `b_from`-bit to `b_to`-bit elements: the last dimension is made of groups of
 //!   `lcm(b_from, b_to)` bits, `n_from` operand or `n_to` result elements each. A result slot is its
 //!   group's operand elements packed into one vector register, reinterpreted as `n_to` elements
-//!   (`bitcast`, LSB-first as in memory) and the one at its position extracted. When the operand's
-//!   layout does not hold whole groups, it is converted first to the layout inference's rule gives
-//!   (`Xf::Bitcast`); if no layout can, the bitcast is refused.
+//!   (`bitcast`, LSB-first as in memory) and the one at its position extracted.
+//!
+//! When the operand's layout does not hold what the result needs, inference has already asked for a
+//! conversion of the operand (through shuffles or shared memory, `memory.rs`) to the layout derived
+//! from the result's. A bitcast between widths no register layout pairs up (a group of three bytes
+//! as four 6-bit elements, when the result's layout splits the group between threads) is refused
+//! with a diagnostic.
 //!
 //! A float NaN keeps its payload through a register bitcast (as on the GPU); the interpreter holds
 //! NaN without payload (docs/ops.md), so only NaN codes other than the canonical one can differ.
 
-use super::{packed, refuse, Lowering};
+use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
-use crate::passes::layout_infer::Xf;
 use crate::thread::{Reg, Ty};
 use crate::tir::{Inst, ValueId};
 use std::collections::HashMap;
@@ -71,8 +72,8 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 impl Lowering<'_> {
-    /// `repeat(value, reps)`: `numpy.tile`, by register reuse or through shared memory.
-    pub(super) fn repeat(&mut self, inst: &Inst, value: ValueId, reps: &[u64]) -> Result<Vec<Reg>, Diagnostic> {
+    /// `repeat(value, reps)`: `numpy.tile`, by register reuse.
+    pub(super) fn repeat(&mut self, inst: &Inst, value: ValueId) -> Result<Vec<Reg>, Diagnostic> {
         let (al, rl) = (self.layout(value)?, self.layout(inst.results[0])?);
         let xs = self.get(value);
         let shape = al.shape().to_vec();
@@ -80,42 +81,21 @@ impl Lowering<'_> {
         if let Some(sources) = same_thread_sources(&al, &rl, wrap) {
             return Ok(sources.iter().map(|(u, _)| xs[u[0]]).collect());
         }
-        let dt = self.kernel.ty(value).dtype();
-        let (buf, held) = self.stage(&xs, &al, dt, inst.span)?;
-        let (coords, _) = self.slots_in(&rl, inst.span)?;
-        let mut out = Vec::with_capacity(coords.len());
-        for c in coords {
-            let wrapped: Vec<Reg> = c
-                .iter()
-                .zip(shape.iter().zip(reps))
-                .map(|(&x, (&n, &r))| {
-                    if r == 1 {
-                        x
-                    } else {
-                        let n = self.b.i64(n);
-                        self.b.rem(x, n)
-                    }
-                })
-                .collect();
-            let off = self.row_major(&wrapped, &shape, i64::from(held.bits() / 8));
-            let x = self.b.load_shared(buf, off, Ty::scalar(held));
-            out.push(if dt.is_sub_byte() { packed::view_code(&mut self.b, x, dt) } else { x });
-        }
-        // The buffer is written again when this runs again (in a loop).
-        self.b.bar_sync();
-        Ok(out)
+        // Inference lays the result out as `local(reps) * operand`, or converts the operand to the
+        // layout that gives the result's; so this is a broken invariant rather than a missing feature.
+        Err(refuse(inst.span, "this `repeat` would move elements between threads; layout inference should have prevented that"))
     }
 
     /// `bitcast(a)` (`view<T>`) by groups of whole elements in one thread (see the module docs).
     pub(super) fn bitcast(&mut self, inst: &Inst, a: ValueId) -> Result<Vec<Reg>, Diagnostic> {
         let k = self.kernel;
         let (from, to) = (k.ty(a).dtype(), k.ty(inst.results[0]).dtype());
-        let mut xs = self.get(a);
+        let xs = self.get(a);
         let Some(rl) = self.layout_of(inst.results[0]) else {
             // A scalar (or one-element tile held as one): the widths are equal.
             return Ok(vec![self.b.bitcast(xs[0], Ty::scalar(to))]);
         };
-        let mut al = self.layout(a)?;
+        let al = self.layout(a)?;
         let (bf, bt) = (i64::from(from.bits()), i64::from(to.bits()));
         let group = bf / gcd(bf, bt) * bt;
         let (nf, nt) = (group / bf, group / bt);
@@ -131,19 +111,9 @@ impl Lowering<'_> {
                 .collect();
             (coords, c[last] % nt)
         };
-        let mut plan = same_thread_sources(&al, &rl, sources);
-        if plan.is_none() {
-            let rule = Xf::Bitcast { rank: rl.rank(), from: bf, to: bt };
-            if let Some(want) = rule.backward(&rl).filter(|w| *w != al) {
-                xs = match self.shuffle_convert(&xs, from, &al, &want, inst.span)? {
-                    Some(moved) => moved,
-                    None => self.relayout(&xs, from, &al, &want, inst.span)?,
-                };
-                al = want;
-                plan = same_thread_sources(&al, &rl, sources);
-            }
-        }
-        let Some(plan) = plan else {
+        // Inference converts the operand to the layout that groups whole elements when it can
+        // (`Xf::Bitcast`); widths that share no such layout (6 and 8 bits) are refused here.
+        let Some(plan) = same_thread_sources(&al, &rl, sources) else {
             return Err(refuse(
                 inst.span,
                 &format!("this `bitcast` of {from} to {to} needs every thread to hold whole groups of {nf} {from} elements, which no layout of this result gives"),
