@@ -33,8 +33,12 @@
 //! 11. Shared-memory tiles are static allocations; `load`/`store` at views move the slots of a
 //!     register layout, `copy_async` is `cp.async` by chunks (shared_tiles.rs).
 //!
-//! Everything else (repeat, bitcast, cumsum, packed stores a thread does not own whole bytes of)
-//! is refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! 12. `cumsum` scans by the levels of the scanned dimension's modes: slots in the thread, `shfl.up`
+//!     inside a warp, shared memory across warps (scan.rs). `repeat` and `bitcast` rebuild slots
+//!     from the operand slots of the same thread, which inference's layouts guarantee (repack.rs).
+//!
+//! Everything else (`atomic_add`, `print`, packed stores a thread does not own whole bytes of) is
+//! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
@@ -47,6 +51,8 @@ mod control;
 mod memory;
 mod mma;
 mod packed;
+mod repack;
+mod scan;
 mod shared_tiles;
 mod shuffle;
 
@@ -378,6 +384,9 @@ impl Lowering<'_> {
             Op::Broadcast(a) => self.broadcast(inst, *a)?,
             Op::Reshape(a) => self.shape_op(inst, *a, None)?,
             Op::Permute { value, perm } => self.shape_op(inst, *value, Some(perm))?,
+            Op::Cumsum { value, dim } => self.cumsum(inst, *value, *dim)?,
+            Op::Repeat { value, .. } => self.repeat(inst, *value)?,
+            Op::Bitcast(a) => self.bitcast(inst, *a)?,
             Op::Splat(a) => vec![self.get(*a)[0]; slots_of(self, inst.results[0])],
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => self.load(inst.results[0], *tensor, offsets)?,
