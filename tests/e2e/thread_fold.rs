@@ -66,7 +66,7 @@ impl Cases {
 }
 
 fn int_edges(dt: DType) -> Vec<u64> {
-    let w = dt.bits() as u32;
+    let w = dt.bits();
     let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
     let min = if dt.is_signed_int() { 1u64 << (w - 1) } else { 0 };
     let mut v = vec![0, 1, 2, 3, 7, mask, mask - 1, min, min.wrapping_sub(1) & mask, w as u64 - 1, w as u64, w as u64 + 1, 0x5a5a_5a5a_5a5a_5a5a & mask];

@@ -132,7 +132,7 @@ impl<'c> Emitter<'c, '_> {
             DType::BF16 => Type::bfloat16(self.ctx),
             DType::F32 | DType::TF32 => Type::float32(self.ctx),
             DType::F64 => Type::float64(self.ctx),
-            DType::SmallFloat { .. } | DType::E8M0 => IntegerType::new(self.ctx, dt.bits() as u32).into(),
+            DType::SmallFloat { .. } | DType::E8M0 => IntegerType::new(self.ctx, dt.bits()).into(),
         }
     }
 

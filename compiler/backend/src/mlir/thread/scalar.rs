@@ -55,7 +55,7 @@ impl<'c> Emitter<'c, '_> {
 
     /// The scalar of type `ty` with bit pattern `bits`.
     pub fn constant<'a>(&self, s: &Scope<'c, 'a>, ty: Ty, bits: u64) -> Value<'c, 'a> {
-        let width = ty.dtype.bits() as u32;
+        let width = ty.dtype.bits();
         let ity: Type = IntegerType::new(self.ctx, width).into();
         let int = self.int_const(s, ity, sext(bits, width));
         if ty.dtype.is_float() && !Self::is_code(ty.dtype) {
@@ -365,19 +365,19 @@ impl<'c> Emitter<'c, '_> {
         if from == to {
             return a;
         }
-        let bits = self.to_bits(s, a, from);
-        self.from_bits(s, bits, to)
+        let bits = self.reg_to_bits(s, a, from);
+        self.bits_to_reg(s, bits, to)
     }
 
     /// Whether `ty`'s MLIR type has the register's bit layout for LLVM's `bitcast`: elements of whole
     /// bytes (LLVM's vectors of sub-byte elements are laid out the same on little-endian targets, but
     /// lane-by-lane shifts say so without relying on it).
     fn bitcastable(ty: Ty) -> bool {
-        ty.is_scalar() || (ty.dtype.bits() % 8 == 0 && !ty.dtype.is_bool())
+        ty.is_scalar() || (ty.dtype.bits().is_multiple_of(8) && !ty.dtype.is_bool())
     }
 
     /// The register as an integer of its total width.
-    pub fn to_bits<'a>(&self, s: &Scope<'c, 'a>, a: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
+    pub fn reg_to_bits<'a>(&self, s: &Scope<'c, 'a>, a: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
         let ity: Type = IntegerType::new(self.ctx, ty.bits()).into();
         if ty.is_scalar() {
             return if a.r#type() == ity { a } else { self.push(s, arith::bitcast(a, ity, self.loc)) };
@@ -389,7 +389,7 @@ impl<'c> Emitter<'c, '_> {
         let mut acc = self.int_const(s, ity, 0);
         for i in 0..ty.lanes {
             let e = self.extract(s, a, ty, i);
-            let e = self.to_bits(s, e, ty.elem());
+            let e = self.reg_to_bits(s, e, ty.elem());
             let e = self.push(s, arith::extui(e, ity, self.loc));
             let at = self.int_const(s, ity, i as i64 * w);
             let e = self.push(s, arith::shli(e, at, self.loc));
@@ -399,7 +399,7 @@ impl<'c> Emitter<'c, '_> {
     }
 
     /// An integer of `ty`'s total width as a register of type `ty`.
-    pub fn from_bits<'a>(&self, s: &Scope<'c, 'a>, bits: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
+    pub fn bits_to_reg<'a>(&self, s: &Scope<'c, 'a>, bits: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
         let mty = self.ty(ty);
         if ty.is_scalar() {
             return if bits.r#type() == mty { bits } else { self.push(s, arith::bitcast(bits, mty, self.loc)) };
@@ -414,7 +414,7 @@ impl<'c> Emitter<'c, '_> {
             let at = self.int_const(s, bits.r#type(), i as i64 * w);
             let e = self.push(s, arith::shrui(bits, at, self.loc));
             let e = self.push(s, arith::trunci(e, ety, self.loc));
-            let e = self.from_bits(s, e, ty.elem());
+            let e = self.bits_to_reg(s, e, ty.elem());
             v = self.insert(s, v, i, e);
         }
         v

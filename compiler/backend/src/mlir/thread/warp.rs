@@ -26,7 +26,7 @@ impl<'c> Emitter<'c, '_> {
 
     /// A register of 32 bits as an i32.
     fn word<'a>(&self, s: &Scope<'c, 'a>, r: Reg) -> Value<'c, 'a> {
-        self.to_bits(s, s.get(r), self.reg_ty(r))
+        self.reg_to_bits(s, s.get(r), self.reg_ty(r))
     }
 
     /// The `count` i32 elements of fragment `v` (`u32x{count}`; a scalar when `count` is 1).
@@ -60,7 +60,7 @@ impl<'c> Emitter<'c, '_> {
         let v = self.word(s, value);
         let (m, c) = (self.i32_const(s, mask as i32 as i64), self.i32_const(s, c as i32 as i64));
         let r = self.intrinsic(s, &format!("llvm.nvvm.shfl.sync.{}.i32", mode.name()), &[m, v, s.get(b), c], self.i32_type());
-        self.from_bits(s, r, self.reg_ty(value))
+        self.bits_to_reg(s, r, self.reg_ty(value))
     }
 
     /// `ldmatrix.sync.aligned.m8n8.x{count}[.trans].shared.b16`; the result is `u32x{count}`.
