@@ -1,7 +1,8 @@
 //! The thread-level emitter (`tilec_backend::mlir::thread`) on a hand-made program that uses every
 //! op kind of the thread IR: the PTX holds the instruction each op names (docs/thread.md), and the
 //! real ptxas accepts it for sm_80 and sm_90 without spills. `stmatrix` is sm_90 only, and refused
-//! on sm_80 with a diagnostic.
+//! on sm_80 with a diagnostic. On AMD, shuffles become `ds_bpermute` and the NVIDIA-only
+//! instructions are refused.
 
 use crate::{root, tool};
 use std::process::Command;
@@ -233,7 +234,52 @@ fn stmatrix_is_refused_on_sm_80() {
     }
 }
 
+/// A program of the ops AMD has: arithmetic, memory, barriers and every shuffle mode (with a
+/// segmented one), `lop3` and `prmt`.
+fn portable() -> Program {
+    let mut b = Builder::new("portable");
+    let pout = b.param_global("out", DType::U32);
+    let buf = b.shared("buf", 32 * 4 * 4, 16);
+    let tid = b.thread_id();
+    let lane = b.lane_id();
+    let four = b.i32(4);
+    let soff = b.mul(tid, four);
+    b.store_shared(buf, soff, tid, None);
+    b.bar_sync();
+    let v = b.load_shared(buf, soff, Ty::I32);
+    let one = b.i32(1);
+    let mut x = b.shfl(ShflMode::Bfly, v, one, u32::MAX);
+    x = b.shfl(ShflMode::Up, x, one, u32::MAX);
+    x = b.shfl(ShflMode::Down, x, one, u32::MAX);
+    x = b.shfl(ShflMode::Idx, x, lane, u32::MAX);
+    x = b.shfl_c(ShflMode::Idx, x, one, 0x181f, u32::MAX);
+    let l3 = b.lop3(x, tid, lane, 0x96);
+    let sel = b.u32(0x3210 | 0x8000);
+    let p = b.prmt(l3, x, sel);
+    let off = b.cast(soff, DType::I64);
+    b.store_global(pout, off, p, None);
+    b.finish()
+}
+
 #[test]
-fn amd_targets_are_refused_by_the_thread_emitter() {
-    assert!(matches!(ptx(&every_op(false), Target::Gfx942), Err(tilec::CodegenError::Unsupported { .. })));
+fn amd_shuffles_are_ds_bpermute_within_32_lane_halves() {
+    let asm = tilec::generate_thread_program(&portable(), 128, Target::Gfx942, Stage::Assembly).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(asm.matches("ds_bpermute_b32").count(), 5, "{asm}");
+    let mc = tool(std::path::Path::new("/usr/lib/llvm-19/bin/llvm-mc"), "run scripts/setup.sh (Debian package llvm-19)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (s, o) = (dir.path().join("k.s"), dir.path().join("k.o"));
+    std::fs::write(&s, &asm).expect("write assembly");
+    let out = Command::new(&mc).args(["-triple=amdgcn-amd-amdhsa", "-mcpu=gfx942", "-filetype=obj", "-o"]).arg(&o).arg(&s).output().expect("llvm-mc runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The same program is plain PTX on NVIDIA.
+    let ptx = ptx(&portable(), Target::Sm80).unwrap_or_else(|e| panic!("{e}"));
+    assert!(ptx.contains("shfl.sync.idx.b32") && ptx.contains("lop3.b32") && ptx.contains("prmt.b32"), "{ptx}");
+}
+
+#[test]
+fn nvidia_only_instructions_are_refused_on_amd() {
+    match ptx(&every_op(false), Target::Gfx942) {
+        Err(tilec::CodegenError::Unsupported { message, .. }) => assert!(message.contains("is an NVIDIA instruction"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }

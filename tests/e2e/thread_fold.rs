@@ -109,11 +109,15 @@ fn constant_stores(ir: &str) -> HashMap<u64, (u32, u64)> {
 }
 
 fn check(cases: Cases, nan_ok: &dyn Fn(&str, u64) -> bool) {
+    check_on(cases, nan_ok, Target::Sm90)
+}
+
+fn check_on(cases: Cases, nan_ok: &dyn Fn(&str, u64) -> bool, target: Target) {
     let (program, cases) = cases.finish();
     let mut args = vec![ArgValue::zeros(DType::U8, cases.len() * 8)];
     emulate(&program, &mut args, [1, 1, 1], 1).unwrap_or_else(|e| panic!("{e}"));
     let ArgValue::Global { bytes, .. } = &args[0] else { unreachable!() };
-    let ir = tilec::generate_thread_program(&program, 32, Target::Sm90, Stage::Llvm).unwrap_or_else(|e| panic!("{e}"));
+    let ir = tilec::generate_thread_program(&program, 32, target, Stage::Llvm).unwrap_or_else(|e| panic!("{e}"));
     let stores = constant_stores(&ir);
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
@@ -300,4 +304,25 @@ fn fragments_and_bitcasts_match_the_emulator() {
         c.sink(sel, format!("u32 select of {w:#x}"));
     }
     check(c, &|_, _| false);
+}
+
+/// On AMD `lop3` and `prmt` are bit operations (on NVIDIA they are the instructions, which
+/// `thread_hw.rs` checks against an H100): every LUT, and selectors with sign replication.
+#[test]
+fn amd_lop3_and_prmt_match_the_emulator() {
+    let mut c = Cases::new();
+    let words = [(0x1234_5678u64, 0x0f0f_f0f0u64, 0xff00_ff00u64), (0x8091_a2b3, 0x7f80_01fe, 0xdead_beef)];
+    for (x, y, z) in words {
+        for lut in 0..=255u8 {
+            let (a, b, d) = (c.konst(DType::U32, x), c.konst(DType::U32, y), c.konst(DType::U32, z));
+            let r = c.b.lop3(a, b, d, lut);
+            c.sink(r, format!("u32 lop3 {lut:#x} of {x:#x}"));
+        }
+        for sel in [0x3210u64, 0x7654, 0x0123, 0x8f00 | 0x0010, 0x9abc, 0xffff, 0x5140, 0xc3d5] {
+            let (a, b, s) = (c.konst(DType::U32, x), c.konst(DType::U32, y), c.konst(DType::U32, sel));
+            let r = c.b.prmt(a, b, s);
+            c.sink(r, format!("u32 prmt {sel:#x} of {x:#x}"));
+        }
+    }
+    check_on(c, &|_, _| false, Target::Gfx942);
 }

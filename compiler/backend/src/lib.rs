@@ -10,7 +10,7 @@ mod select;
 mod target;
 
 pub use error::CodegenError;
-pub use select::{Codegen, KernelPath};
+pub use select::{threads_per_block, Codegen, KernelPath};
 pub use target::{Target, UnknownTarget, Vendor};
 
 use std::time::{Duration, Instant};

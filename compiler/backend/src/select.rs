@@ -7,7 +7,7 @@
 
 use crate::error::CodegenError;
 use crate::mlir;
-use crate::target::{Target, Vendor};
+use crate::target::Target;
 use melior::ir::Operation;
 use melior::Context;
 use std::fmt;
@@ -17,12 +17,13 @@ use tilec_core::tir::Kernel;
 /// The code generator asked for (`tilec build --codegen`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Codegen {
-    /// The thread-level program when the kernel lowers to one (NVIDIA), else the direct emitter.
+    /// The thread-level program when the kernel lowers to one and the thread emitter can emit it
+    /// for the target, else the direct emitter.
     #[default]
     Auto,
     /// The thread-level program; a kernel that does not lower is an error.
     Thread,
-    /// The direct tile-IR emitter (naive cyclic distribution; every target).
+    /// The direct tile-IR emitter (naive cyclic distribution).
     Direct,
 }
 
@@ -58,12 +59,20 @@ impl fmt::Display for KernelPath {
     }
 }
 
+/// Threads per block of `kernel` on `target` by `path`: the thread-level program's warps are 32
+/// lanes on every target; the direct emitter fills the target's hardware warps (64 on AMD).
+pub fn threads_per_block(kernel: &Kernel, target: Target, path: &KernelPath) -> u32 {
+    match path {
+        KernelPath::Thread => kernel.warps * 32,
+        KernelPath::Direct { .. } => kernel.warps * target.warp_size(),
+    }
+}
+
 /// The thread-path operations of `kernel` (None: compile it directly) and the path it takes.
 pub fn choose<'c>(context: &'c Context, kernel: &Kernel, target: Target, codegen: Codegen) -> Result<(Option<Vec<Operation<'c>>>, KernelPath), CodegenError> {
     let direct = |why: String| Ok((None, KernelPath::Direct { fallback: Some(why) }));
     match codegen {
         Codegen::Direct => return Ok((None, KernelPath::Direct { fallback: None })),
-        Codegen::Auto if target.vendor() == Vendor::Amd => return direct(format!("`{target}` has 64-lane wavefronts; the thread-level program assumes 32-lane warps")),
         _ => {}
     }
     let program = match tilec_core::lower::lower(kernel) {

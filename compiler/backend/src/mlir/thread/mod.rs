@@ -12,8 +12,12 @@
 //!   `vector<lanes x T>`;
 //! * shared memory is one static `llvm.mlir.global` in address space 3 laid out by
 //!   `Program::shared_layout`;
-//! * whatever cannot be emitted (an AMD target, casts to small floats, `stmatrix` on sm_80) is
-//!   refused with [`CodegenError::Unsupported`] before anything is added to the module.
+//! * on AMD (64-lane wavefronts) the program's 32-lane warps are the two halves of a wavefront:
+//!   `shfl.sync` is `ds_bpermute` inside the half, with PTX's source-lane rules; `lop3`/`prmt` are
+//!   bit operations; the instructions AMD lacks (`cp.async`, `ldmatrix`, `stmatrix`, `mma.sync`)
+//!   are refused;
+//! * whatever cannot be emitted (those, casts to small floats, `stmatrix` on sm_80) is refused
+//!   with [`CodegenError::Unsupported`] before anything is added to the module.
 //!
 //! Op families live in their own files: [`scalar`] (constants, arithmetic, casts, fragments),
 //! [`memory`] (global, shared, `cp.async`), [`warp`] (barriers, shuffles, `ldmatrix`, `stmatrix`,
@@ -49,12 +53,6 @@ pub struct Emitted<'c> {
 /// Emits `program` (run by `threads` threads per block) for `target`. `span` locates the kernel for
 /// diagnostics of ops that carry no span.
 pub fn emit<'c>(ctx: &'c Context, program: &Program, threads: u32, target: Target, span: Span) -> Result<Emitted<'c>, CodegenError> {
-    if target.vendor() != Vendor::Nvidia {
-        return Err(CodegenError::unsupported(
-            span,
-            format!("the thread-level program assumes 32-lane warps (shfl.sync, ldmatrix, mma.sync); `{target}` has 64-lane wavefronts and uses the direct backend"),
-        ));
-    }
     let e = Emitter { ctx, program, target, loc: Location::unknown(ctx), span, types: Default::default(), tables: Default::default() };
     let func = e.func(threads)?;
     let mut ops = vec![func];
@@ -246,6 +244,9 @@ impl<'c> Emitter<'c, '_> {
                 self.store_shared(s, *buf, *offset, *value, *pred);
                 vec![]
             }
+            op if self.is_amd() && matches!(op, Op::CpAsync { .. } | Op::CpAsyncCommit | Op::CpAsyncWait { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. }) => {
+                return Err(CodegenError::unsupported(span, format!("`{}` is an NVIDIA instruction; `{}` has no equivalent the thread-level backend emits", op.name(), self.target)));
+            }
             Op::CpAsync { buf, soffset, param, goffset, bytes, pred } => {
                 self.cp_async(s, *buf, *soffset, *param, *goffset, *bytes, *pred, span)?;
                 vec![]
@@ -321,6 +322,10 @@ impl<'c> Emitter<'c, '_> {
         let op = OperationBuilder::new("llvm.inline_asm", self.loc).add_attributes(&attrs).add_operands(args).add_results(result.as_slice()).build().expect("valid operation");
         let op = s.block.append_operation(op);
         result.map(|_| op.result(0).expect("one result").into())
+    }
+
+    pub fn is_amd(&self) -> bool {
+        self.target.vendor() == Vendor::Amd
     }
 
     pub fn i32_type(&self) -> Type<'c> {

@@ -221,7 +221,7 @@ impl<'c> Emitter<'c, '_> {
             UnOp::Abs if dt.is_float() => return Ok(self.intrinsic(s, &format!("llvm.fabs.{}", intrinsic_suffix(ty)), &[x], self.ty(ty))),
             _ => {}
         }
-        let nvidia_only = |name: &str| -> Result<(), CodegenError> {
+        let f32_only = |name: &str| -> Result<(), CodegenError> {
             match dt {
                 DType::F32 => Ok(()),
                 DType::F64 if name == "rsqrt" => Ok(()),
@@ -250,17 +250,32 @@ impl<'c> Emitter<'c, '_> {
                 }
                 UnOp::Sqrt if matches!(dt, DType::F32 | DType::F64) => self.intrinsic(s, &format!("llvm.sqrt.{}", intrinsic_suffix(ty.elem())), &[x], ety),
                 UnOp::Sqrt => return Err(CodegenError::unsupported(span, format!("`sqrt` of `{dt}`: compute it in f32"))),
+                // AMD: LLVM's intrinsics, which the AMDGPU backend implements (v_exp_f32, v_log_f32).
+                UnOp::Rsqrt if self.is_amd() => {
+                    f32_only("rsqrt")?;
+                    let root = self.intrinsic(s, &format!("llvm.sqrt.{}", intrinsic_suffix(ty.elem())), &[x], ety);
+                    let one = self.push(s, arith::constant(self.ctx, melior::ir::attribute::FloatAttribute::new(self.ctx, ety, 1.0).into(), self.loc));
+                    self.push(s, arith::divf(one, root, l))
+                }
+                UnOp::Ex2 if self.is_amd() => {
+                    f32_only("ex2")?;
+                    self.intrinsic(s, "llvm.exp2.f32", &[x], ety)
+                }
+                UnOp::Lg2 if self.is_amd() => {
+                    f32_only("lg2")?;
+                    self.intrinsic(s, "llvm.log2.f32", &[x], ety)
+                }
                 UnOp::Rsqrt => {
-                    nvidia_only("rsqrt")?;
+                    f32_only("rsqrt")?;
                     let name = if dt == DType::F64 { "llvm.nvvm.rsqrt.approx.d" } else { "llvm.nvvm.rsqrt.approx.f" };
                     self.intrinsic(s, name, &[x], ety)
                 }
                 UnOp::Ex2 => {
-                    nvidia_only("ex2")?;
+                    f32_only("ex2")?;
                     self.intrinsic(s, "llvm.nvvm.ex2.approx.f", &[x], ety)
                 }
                 UnOp::Lg2 => {
-                    nvidia_only("lg2")?;
+                    f32_only("lg2")?;
                     self.intrinsic(s, "llvm.nvvm.lg2.approx.f", &[x], ety)
                 }
             })
