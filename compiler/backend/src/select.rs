@@ -71,9 +71,8 @@ pub fn threads_per_block(kernel: &Kernel, target: Target, path: &KernelPath) -> 
 /// The thread-path operations of `kernel` (None: compile it directly) and the path it takes.
 pub fn choose<'c>(context: &'c Context, kernel: &Kernel, target: Target, codegen: Codegen) -> Result<(Option<Vec<Operation<'c>>>, KernelPath), CodegenError> {
     let direct = |why: String| Ok((None, KernelPath::Direct { fallback: Some(why) }));
-    match codegen {
-        Codegen::Direct => return Ok((None, KernelPath::Direct { fallback: None })),
-        _ => {}
+    if codegen == Codegen::Direct {
+        return Ok((None, KernelPath::Direct { fallback: None }));
     }
     let program = match tilec_core::lower::lower(kernel) {
         Ok(p) => p,
