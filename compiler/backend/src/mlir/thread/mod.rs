@@ -53,7 +53,7 @@ pub struct Emitted<'c> {
 /// Emits `program` (run by `threads` threads per block) for `target`. `span` locates the kernel for
 /// diagnostics of ops that carry no span.
 pub fn emit<'c>(ctx: &'c Context, program: &Program, threads: u32, target: Target, span: Span) -> Result<Emitted<'c>, CodegenError> {
-    let e = Emitter { ctx, program, target, loc: Location::unknown(ctx), span, types: Default::default(), tables: Default::default() };
+    let e = Emitter { ctx, program, target, loc: Location::unknown(ctx), span, types: Default::default(), tables: Default::default(), consts: Default::default() };
     let func = e.func(threads)?;
     let mut ops = vec![func];
     let (_, shared_bytes) = program.shared_layout();
@@ -81,6 +81,9 @@ pub(super) struct Emitter<'c, 'p> {
     types: RefCell<HashMap<Ty, Type<'c>>>,
     /// Small-float types whose decode tables the program reads.
     tables: RefCell<BTreeSet<DType>>,
+    /// The bit patterns of the registers defined by `Const`: operands known at compile time let
+    /// integer division and shifts skip their zero-divisor and clamping cases.
+    consts: RefCell<HashMap<Reg, u64>>,
 }
 
 /// The SSA value of every register defined so far, indexed by [`Reg`]; a nested block starts from a
@@ -143,6 +146,11 @@ impl<'c> Emitter<'c, '_> {
         let t = if ty.is_scalar() { elem } else { Type::parse(self.ctx, &format!("vector<{}x{}>", ty.lanes, elem)).expect("valid vector type") };
         self.types.borrow_mut().insert(ty, t);
         t
+    }
+
+    /// The bit pattern of `r` if a `Const` defined it.
+    pub fn const_bits(&self, r: Reg) -> Option<u64> {
+        self.consts.borrow().get(&r).copied()
     }
 
     pub fn reg_ty(&self, r: Reg) -> Ty {
@@ -218,7 +226,10 @@ impl<'c> Emitter<'c, '_> {
         let span = inst.span.unwrap_or(self.span);
         let one = |v: Value<'c, 'a>| vec![v];
         let results: Vec<Value<'c, 'a>> = match &inst.op {
-            Op::Const { ty, bits } => one(self.constant(s, *ty, *bits)),
+            Op::Const { ty, bits } => {
+                self.consts.borrow_mut().insert(inst.results[0], *bits);
+                one(self.constant(s, *ty, *bits))
+            }
             Op::Undef { ty } => one(self.undef(s, *ty)),
             Op::Special(sp) => one(self.special(s, *sp)),
             Op::Param { index } => one(self.param(s, *index)),

@@ -169,6 +169,27 @@ impl<'c> Emitter<'c, '_> {
             BinOp::Or => Some(BinaryOp::Or),
             BinOp::Xor | BinOp::Shl | BinOp::Shr => None,
         };
+        // A constant divisor other than 0 (and -1 for signed types) or a constant shift amount
+        // below the width needs none of the special cases: plain LLVM division and shifts.
+        if let (true, Some(c)) = (ty.is_scalar() && dt.is_int(), self.const_bits(b)) {
+            let w = dt.bits();
+            let all_ones = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+            let plain_div = c != 0 && !(dt.is_signed_int() && c & all_ones == all_ones);
+            let signed = dt.is_signed_int();
+            let op = match op {
+                BinOp::Div if plain_div && signed => Some(arith::divsi(x, y, l)),
+                BinOp::Div if plain_div => Some(arith::divui(x, y, l)),
+                BinOp::Rem if plain_div && signed => Some(arith::remsi(x, y, l)),
+                BinOp::Rem if plain_div => Some(arith::remui(x, y, l)),
+                BinOp::Shl if c < w as u64 => Some(arith::shli(x, y, l)),
+                BinOp::Shr if c < w as u64 && signed => Some(arith::shrsi(x, y, l)),
+                BinOp::Shr if c < w as u64 => Some(arith::shrui(x, y, l)),
+                _ => None,
+            };
+            if let Some(op) = op {
+                return Ok(self.push(s, op));
+            }
+        }
         // Elementwise in one MLIR op with the same semantics on vectors: everything but integer
         // division (its special cases need constants) and shifts (clamped amounts).
         let direct = ty.is_scalar() || dt.is_float() || !matches!(op, BinOp::Div | BinOp::Rem | BinOp::Shl | BinOp::Shr);
