@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepares out/gpu/ for scripts/gpu-check.sh on a machine with an NVIDIA GPU but no Rust or LLVM:
 # the runtime-only `tile-run`, each example's PTX and manifest, inputs, and the interpreter's results.
+# CODEGEN=auto|thread|direct (default auto) chooses the code generator of every kernel (`--codegen`),
+# so both the thread-level path and the direct emitter can be checked on the GPU.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -8,13 +10,14 @@ bash scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tilec/target}"
 cargo build --release -q -p tilec -p tile-runtime --bins
 tilec="$CARGO_TARGET_DIR/release/tilec"
+codegen="${CODEGEN:-auto}"
 out="$root/out/gpu"
 rm -rf "$out" && mkdir -p "$out"
 cp "$CARGO_TARGET_DIR/release/tile-run" "$out/"
 cp scripts/gpu-check.sh scripts/gpu_check.py "$out/"
 
 # vector_add: a ragged size, checked against the interpreter's result.
-"$tilec" build examples/vector_add.tile --target sm_90 --emit ptx -o "$out/vector_add.ptx"
+"$tilec" build --codegen "$codegen" examples/vector_add.tile --target sm_90 --emit ptx -o "$out/vector_add.ptx"
 PYTHONPATH=tools/py python3 - "$out" <<'PY'
 import sys, numpy as np
 out = sys.argv[1]
@@ -28,7 +31,7 @@ PY
 # The test kernels (loops, casts, integer semantics): PTX, inputs, and the interpreter's outputs, which
 # the GPU must reproduce bit for bit.
 for k in fold_columns axpy_f16 int_ops widen masked strided math loops; do
-  "$tilec" build "tests/kernels/$k.tile" --target sm_90 --emit ptx -o "$out/$k.ptx"
+  "$tilec" build --codegen "$codegen" "tests/kernels/$k.tile" --target sm_90 --emit ptx -o "$out/$k.ptx"
 done
 PYTHONPATH=tools/py python3 - "$out" <<'PY'
 import sys, numpy as np
@@ -59,17 +62,17 @@ o="$out"
 "$tilec" run tests/kernels/strided.tile --device cpu a="$o/strided_a.npy" M=37 N=45 LDA=64 LDB=40 --out b="$o/strided_interp_b.npy"
 "$tilec" run tests/kernels/math.tile --device cpu x="$o/math_x.npy" --out y="$o/math_interp_y.npy" --out h="$o/math_interp_h.npy"
 "$tilec" run tests/kernels/loops.tile --device cpu seed="$o/loops_seed.npy" x="$o/loops_x.npy" --out y="$o/loops_interp_y.npy"
-"$tilec" build tests/lang/threads.tile -o "$out/owners.ptx"
+"$tilec" build --codegen "$codegen" tests/lang/threads.tile -o "$out/owners.ptx"
 "$tilec" run tests/lang/threads.tile --device cpu --out ids="$o/owners_interp_ids.npy" --out n="$o/owners_interp_n.npy"
 
 # The examples: PTX (some in two variants), ragged inputs, and the interpreter's outputs.
-"$tilec" build examples/softmax.tile -o "$out/softmax.ptx"
-"$tilec" build examples/layernorm.tile --kernel layernorm -o "$out/layernorm.ptx"
-"$tilec" build examples/layernorm.tile --kernel rmsnorm -o "$out/rmsnorm.ptx"
-"$tilec" build examples/matmul.tile -o "$out/matmul.ptx"
-"$tilec" build examples/matmul.tile -D PIPELINED=true -o "$out/matmul_pipelined.ptx"
-"$tilec" build examples/attention.tile -o "$out/attention.ptx"
-"$tilec" build examples/attention.tile -D CAUSAL=true -o "$out/attention_causal.ptx"
+"$tilec" build --codegen "$codegen" examples/softmax.tile -o "$out/softmax.ptx"
+"$tilec" build --codegen "$codegen" examples/layernorm.tile --kernel layernorm -o "$out/layernorm.ptx"
+"$tilec" build --codegen "$codegen" examples/layernorm.tile --kernel rmsnorm -o "$out/rmsnorm.ptx"
+"$tilec" build --codegen "$codegen" examples/matmul.tile -o "$out/matmul.ptx"
+"$tilec" build --codegen "$codegen" examples/matmul.tile -D PIPELINED=true -o "$out/matmul_pipelined.ptx"
+"$tilec" build --codegen "$codegen" examples/attention.tile -o "$out/attention.ptx"
+"$tilec" build --codegen "$codegen" examples/attention.tile -D CAUSAL=true -o "$out/attention_causal.ptx"
 PYTHONPATH=tools/py python3 - "$out" <<'PY'
 import sys, numpy as np
 out = sys.argv[1]
@@ -104,13 +107,13 @@ for g in (16, 32, 64):
 PY
 for t in u3 i3 f6e3m2 f4e2m1 e8m0 f8e4m3 f8e5m2 bool; do
   "$tilec" pack --dtype "$t" "$o/lb_values.npy" "$o/lb_packed_$t.npy" 2>/dev/null
-  "$tilec" build tests/kernels/widen.tile -D T="$t" -o "$out/widen_$t.ptx"
+  "$tilec" build --codegen "$codegen" tests/kernels/widen.tile -D T="$t" -o "$out/widen_$t.ptx"
   "$tilec" run tests/kernels/widen.tile -D T="$t" --device cpu w="$o/lb_packed_$t.npy" N=1001 --out out="$o/widen_${t}_interp.npy"
 done
 for v in "u4 8 32" "u4 8 16" "f6e3m2 0 32" "i3 0 64"; do
   set -- $v
   "$tilec" pack --dtype "$1" "$o/lb_w_$1.npy" "$o/lb_wp_$1.npy" 2>/dev/null
-  "$tilec" build examples/matmul_a16wx.tile -D WT="$1" -D ZERO="$2" -D G="$3" -o "$out/a16w_$1_$3.ptx"
+  "$tilec" build --codegen "$codegen" examples/matmul_a16wx.tile -D WT="$1" -D ZERO="$2" -D G="$3" -o "$out/a16w_$1_$3.ptx"
   "$tilec" run examples/matmul_a16wx.tile -D WT="$1" -D ZERO="$2" -D G="$3" --device cpu a="$o/lb_a.npy" w="$o/lb_wp_$1.npy" s="$o/lb_s_$3.npy" \
     --out c="$o/a16w_$1_$3_interp.npy"
 done
