@@ -46,7 +46,7 @@ pub fn manifest_for(kernel: &Kernel, target: Target, path: &KernelPath) -> Manif
         dims: kernel.dims.clone(),
         grid,
         block: [crate::threads_per_block(kernel, target, path), 1, 1],
-        shared_bytes: 0,
+        shared_bytes: crate::dynamic_shared_bytes(path),
     }
 }
 

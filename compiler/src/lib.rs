@@ -24,7 +24,7 @@ pub mod artifact;
 pub mod execute;
 
 pub use tile_runtime as runtime;
-pub use tilec_backend::{generate, generate_thread_program, generate_timed, generate_with, threads_per_block, Codegen, CodegenError, Generated, KernelPath, Stage, Target, Vendor};
+pub use tilec_backend::{generate, generate_thread_program, generate_timed, generate_with, dynamic_shared_bytes, threads_per_block, Codegen, CodegenError, Generated, KernelPath, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};
 pub use tilec_core::{compile_source, interp, lower, modules, sema, syntax, thread, tir};

@@ -283,3 +283,46 @@ fn nvidia_only_instructions_are_refused_on_amd() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// A program whose shared memory is `kib` KiB in two allocations, read and written at offsets in
+/// the second one.
+fn big_shared(kib: u32) -> Program {
+    let mut b = Builder::new("big");
+    let pout = b.param_global("out", DType::F32);
+    let first = b.shared("first", kib * 512, 16);
+    let second = b.shared("second", kib * 512, 16);
+    let tid = b.thread_id();
+    let c16 = b.i32(16);
+    let off = b.mul(tid, c16);
+    let x = b.const_float(DType::F32, 1.5);
+    b.store_shared(first, off, x, None);
+    b.store_shared(second, off, x, None);
+    b.bar_sync();
+    let y = b.load_shared(second, off, Ty::F32);
+    let goff = b.cast(off, DType::I64);
+    b.store_global(pout, goff, y, None);
+    b.finish()
+}
+
+/// Above 48 KiB the allocations live in dynamic shared memory (the launch provides it: the manifest
+/// says how much); above the target's maximum the program is refused.
+#[test]
+fn large_shared_memory_is_dynamic() {
+    let ptxas = tool(&root().join("tools/cuda/bin/ptxas"), "run scripts/setup.sh (it installs ptxas from the nvidia-cuda-nvcc-cu12 wheel)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let small = ptx(&big_shared(32), Target::Sm90).unwrap_or_else(|e| panic!("{e}"));
+    assert!(small.contains(".shared .align 16 .b8 __tilec_shared_big[32768]"), "{small}");
+    for target in [Target::Sm80, Target::Sm90] {
+        let text = ptx(&big_shared(96), target).unwrap_or_else(|e| panic!("{e}"));
+        assert!(text.contains(".extern .shared .align 16 .b8 __tilec_dynamic_shared_big[]"), "{text}");
+        let path = dir.path().join("big.ptx");
+        std::fs::write(&path, &text).expect("write PTX");
+        let out = Command::new(&ptxas).arg(format!("-arch={}", target.name())).arg(&path).arg("-o").arg(dir.path().join("big.cubin")).output().expect("ptxas runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(matches!(ptx(&big_shared(200), Target::Sm80), Err(tilec::CodegenError::Unsupported { .. })), "sm_80 has 163 KiB");
+    assert!(ptx(&big_shared(200), Target::Sm90).is_ok(), "sm_90 has 227 KiB");
+    let kernel = &tilec::compile_file(&root().join("examples/vector_add.tile"), &Default::default()).expect("compiles").kernels[0];
+    let m = tilec::artifact::manifest_for(kernel, Target::Sm90, &tilec::KernelPath::Thread { dynamic_shared_bytes: 98304 });
+    assert_eq!(m.shared_bytes, 98304);
+}

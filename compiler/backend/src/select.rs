@@ -43,8 +43,9 @@ impl FromStr for Codegen {
 /// The path one kernel took.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KernelPath {
-    /// Lowered to a thread-level program and emitted from it.
-    Thread,
+    /// Lowered to a thread-level program and emitted from it; its launch provides
+    /// `dynamic_shared_bytes` of dynamic shared memory (0: its shared memory is static).
+    Thread { dynamic_shared_bytes: u32 },
     /// Compiled by the direct emitter; with `--codegen auto`, why the thread path was not taken.
     Direct { fallback: Option<String> },
 }
@@ -52,10 +53,19 @@ pub enum KernelPath {
 impl fmt::Display for KernelPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KernelPath::Thread => f.write_str("thread-level program"),
+            KernelPath::Thread { dynamic_shared_bytes: 0 } => f.write_str("thread-level program"),
+            KernelPath::Thread { dynamic_shared_bytes } => write!(f, "thread-level program ({dynamic_shared_bytes} bytes of dynamic shared memory)"),
             KernelPath::Direct { fallback: None } => f.write_str("direct tile-IR emitter"),
             KernelPath::Direct { fallback: Some(why) } => write!(f, "direct tile-IR emitter (thread path refused: {why})"),
         }
+    }
+}
+
+/// Bytes of dynamic shared memory a launch of a kernel compiled along `path` provides.
+pub fn dynamic_shared_bytes(path: &KernelPath) -> u32 {
+    match path {
+        KernelPath::Thread { dynamic_shared_bytes } => *dynamic_shared_bytes,
+        KernelPath::Direct { .. } => 0,
     }
 }
 
@@ -63,7 +73,7 @@ impl fmt::Display for KernelPath {
 /// lanes on every target; the direct emitter fills the target's hardware warps (64 on AMD).
 pub fn threads_per_block(kernel: &Kernel, target: Target, path: &KernelPath) -> u32 {
     match path {
-        KernelPath::Thread => kernel.warps * 32,
+        KernelPath::Thread { .. } => kernel.warps * 32,
         KernelPath::Direct { .. } => kernel.warps * target.warp_size(),
     }
 }
@@ -82,7 +92,7 @@ pub fn choose<'c>(context: &'c Context, kernel: &Kernel, target: Target, codegen
     tilec_core::thread::verify(&program).map_err(|e| CodegenError::internal("thread-level lowering", format!("kernel `{}`: the lowered program does not verify: {e:?}", kernel.name)))?;
     let threads = kernel.warps * 32;
     match mlir::emit_thread_program(context, &program, threads, target, kernel.span) {
-        Ok(ops) => Ok((Some(ops), KernelPath::Thread)),
+        Ok((ops, dynamic_shared_bytes)) => Ok((Some(ops), KernelPath::Thread { dynamic_shared_bytes })),
         Err(CodegenError::Unsupported { message, .. }) if codegen == Codegen::Auto => direct(message),
         Err(e) => Err(e),
     }

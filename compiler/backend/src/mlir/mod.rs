@@ -41,8 +41,9 @@ pub fn new_context() -> Context {
 
 /// The operations (a `gpu.func` and its globals) of one kernel's thread-level program, run by
 /// `threads` threads per block; nothing is emitted if any op cannot be.
-pub fn emit_thread_program<'c>(context: &'c Context, program: &tilec_core::thread::Program, threads: u32, target: Target, span: tilec_core::syntax::Span) -> Result<Vec<melior::ir::Operation<'c>>, CodegenError> {
-    thread::emit(context, program, threads, target, span).map(|e| e.ops)
+/// Also returns the bytes of dynamic shared memory its launch needs (0 when it is static).
+pub fn emit_thread_program<'c>(context: &'c Context, program: &tilec_core::thread::Program, threads: u32, target: Target, span: tilec_core::syntax::Span) -> Result<(Vec<melior::ir::Operation<'c>>, u32), CodegenError> {
+    thread::emit(context, program, threads, target, span).map(|e| (e.ops, e.dynamic_shared_bytes))
 }
 
 /// A module holding one `gpu.module` of `ops` (from [`emit_thread_program`]).
