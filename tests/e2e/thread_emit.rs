@@ -143,6 +143,10 @@ fn every_op(with_stmatrix: bool) -> Program {
         let mut d = b.mma(MmaKind::M16N8K16F16, fa, fb, c[0]);
         d = b.mma(MmaKind::M16N8K16BF16, fa, fb1, d);
         d = b.mma(MmaKind::M16N8K8TF32, fa, fb, d);
+        // A and B of other 128- and 64-bit types: the same registers.
+        let fa_h = b.bitcast(fa, Ty::vec(DType::F16, 8));
+        let fb_h = b.bitcast(fb, Ty::vec(DType::BF16, 4));
+        d = b.mma(MmaKind::M16N8K16F16, fa_h, fb_h, d);
         let mut di = b.mma(MmaKind::M16N8K32S8, fa, fb, c[1]);
         di = b.mma(MmaKind::M16N8K32U8, fa, fb, di);
         vec![d, di]
@@ -166,6 +170,10 @@ fn every_op(with_stmatrix: bool) -> Program {
     if with_stmatrix {
         b.bar_sync();
         b.stmatrix(tile, soff, out[1], false);
+        let halves = b.bitcast(out[1], Ty::vec(DType::F16, 8));
+        b.stmatrix(tile, soff, halves, true);
+        let pair = b.extract(out[1], 0);
+        b.stmatrix(tile, soff, pair, false);
     }
     b.finish()
 }
@@ -187,6 +195,8 @@ fn every_op_kind_emits_its_instruction() {
         "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16",
         "ldmatrix.sync.aligned.m8n8.x1.shared.b16",
         "stmatrix.sync.aligned.m8n8.x4.shared.b16",
+        "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16",
+        "stmatrix.sync.aligned.m8n8.x1.shared.b16",
         "shfl.sync.bfly.b32",
         "shfl.sync.idx.b32",
         "shfl.sync.up.b32",

@@ -29,12 +29,14 @@ impl<'c> Emitter<'c, '_> {
         self.reg_to_bits(s, s.get(r), self.reg_ty(r))
     }
 
-    /// The `count` i32 elements of fragment `v` (`u32x{count}`; a scalar when `count` is 1).
-    fn words<'a>(&self, s: &Scope<'c, 'a>, v: Value<'c, 'a>, count: u32) -> Vec<Value<'c, 'a>> {
+    /// The `count` 32-bit words of register `r` (of `32 · count` bits, any type: `u32x4`, `f16x8`)
+    /// as i32s, word `i` holding bits `[32i, 32i + 32)`.
+    fn words<'a>(&self, s: &Scope<'c, 'a>, r: Reg, count: u32) -> Vec<Value<'c, 'a>> {
+        let ty = Ty::vec(DType::U32, count);
+        let v = self.bitcast(s, s.get(r), self.reg_ty(r), ty);
         if count == 1 {
             return vec![v];
         }
-        let ty = Ty::vec(DType::U32, count);
         (0..count).map(|i| self.extract(s, v, ty, i)).collect()
     }
 
@@ -124,7 +126,7 @@ impl<'c> Emitter<'c, '_> {
         let ptr = self.shared_ptr(s, buf, s.get(offset));
         let addr = self.push(s, OperationBuilder::new("llvm.ptrtoint", self.loc).add_operands(&[ptr]).add_results(&[self.i32_type()]).build().expect("valid operation"));
         let mut args = vec![addr];
-        args.extend(self.words(s, s.get(value), count));
+        args.extend(self.words(s, value, count));
         let regs: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
         let asm = format!("stmatrix.sync.aligned.m8n8.x{count}{}.shared.b16 [$0], {{{}}};", if trans { ".trans" } else { "" }, regs.join(", "));
         let constraints = format!("{},~{{memory}}", vec!["r"; count as usize + 1].join(","));
@@ -132,10 +134,11 @@ impl<'c> Emitter<'c, '_> {
         Ok(())
     }
 
-    /// `mma.sync.aligned.{kind}.row.col`: A `u32x4`, B `u32x2`, C and D `f32x4` (`i32x4`).
+    /// `mma.sync.aligned.{kind}.row.col`: A of 128 bits, B of 64 (`u32x4`/`u32x2`, or the same bits
+    /// as `f16x8`/`f16x4`...), C and D `f32x4` (`i32x4`).
     pub fn mma<'a>(&self, s: &Scope<'c, 'a>, kind: MmaKind, a: Reg, b: Reg, c: Reg) -> Value<'c, 'a> {
-        let mut args = self.words(s, s.get(a), 4);
-        args.extend(self.words(s, s.get(b), 2));
+        let mut args = self.words(s, a, 4);
+        args.extend(self.words(s, b, 2));
         if kind == MmaKind::M16N8K16F16 {
             // The f16 variant takes its A and B registers as <2 x half>.
             let h2 = self.ty(Ty::F16X2);
