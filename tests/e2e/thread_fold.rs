@@ -303,6 +303,25 @@ fn fragments_and_bitcasts_match_the_emulator() {
         let halves = c.b.bitcast(word, Ty::F16X2);
         let sum = c.b.add(halves, halves);
         c.sink(sum, format!("u32 f16x2 add of {w:#x}"));
+        let other = c.konst(DType::U32, 0x3c00_c000);
+        let other = c.b.bitcast(other, Ty::F16X2);
+        for op in [BinOp::Min, BinOp::Max, BinOp::Mul, BinOp::Div] {
+            let r = c.b.binary(op, halves, other);
+            c.sink(r, format!("u32 f16x2 {} of {w:#x}", op.name()));
+        }
+        let lt = c.b.cmp(CmpOp::Lt, halves, other);
+        let sel = c.b.select(lt, halves, other);
+        c.sink(sel, format!("u32 f16x2 per-lane select of {w:#x}"));
+        let neg = c.b.unary(UnOp::Neg, halves);
+        let fma = c.b.fma(neg, other, halves);
+        c.sink(fma, format!("u32 f16x2 neg fma of {w:#x}"));
+        let ints = c.b.bitcast(word, Ty::vec(DType::I16, 2));
+        let three = c.konst(DType::I16, 3);
+        let threes = c.b.pack(&[three, three]);
+        for op in [BinOp::Div, BinOp::Rem, BinOp::Shr, BinOp::Shl, BinOp::Min] {
+            let r = c.b.binary(op, ints, threes);
+            c.sink(r, format!("u32 i16x2 {} of {w:#x}", op.name()));
+        }
         let f8 = c.b.bitcast(word, Ty::vec("f8e4m3".parse().unwrap(), 4));
         let lo = c.b.extract(f8, 2);
         let v = c.b.cast(lo, DType::F32);
