@@ -1,12 +1,20 @@
 //! Compiled artifacts: the code for one kernel plus the runtime's manifest, so that it runs without
 //! the compiler (`tile-run`, or `tile_runtime::run_artifact` in a program).
 
-use crate::{Codegen, CodegenError, Stage, Target, Vendor};
+use crate::{Codegen, CodegenError, KernelPath, Stage, Target, Vendor};
 use tile_runtime::manifest::{CodeKind, DimSpec, Manifest, Param, ParamKind, FORMAT_VERSION};
 use tilec_core::tir::{Dim, Kernel, ParamKind as TirParamKind, Program};
 
-/// The manifest of `kernel` compiled for `target`: its ABI, symbolic dims and launch configuration.
+/// The manifest of `kernel` compiled for `target` by the direct emitter: its ABI, symbolic dims and
+/// launch configuration. On NVIDIA targets it is also the thread path's (both launch 32 threads per
+/// warp); see [`manifest_for`].
 pub fn manifest(kernel: &Kernel, target: Target) -> Manifest {
+    manifest_for(kernel, target, &KernelPath::Direct { fallback: None })
+}
+
+/// The manifest of `kernel` compiled for `target` along `path` (the block size depends on it on
+/// AMD: the thread-level program's warps are 32 lanes, the direct emitter's are the wavefront's 64).
+pub fn manifest_for(kernel: &Kernel, target: Target, path: &KernelPath) -> Manifest {
     let spec = |d: &Dim| match d {
         Dim::Sym(i) => DimSpec::Sym(kernel.dims[*i].clone()),
         Dim::Fixed(n) => DimSpec::Fixed(*n),
@@ -37,8 +45,8 @@ pub fn manifest(kernel: &Kernel, target: Target) -> Manifest {
         params,
         dims: kernel.dims.clone(),
         grid,
-        block: [kernel.warps * target.warp_size(), 1, 1],
-        shared_bytes: 0,
+        block: [crate::threads_per_block(kernel, target, path), 1, 1],
+        shared_bytes: crate::dynamic_shared_bytes(path),
     }
 }
 

@@ -87,10 +87,11 @@ pub fn run_with(kernel: &Kernel, args: Vec<(String, Binding)>, device: RunDevice
                 8 => Target::Sm80,
                 _ => return Err(RunError::Runtime(Box::new(RuntimeError::InvalidLaunch(format!("tilec targets sm_80 and newer; this GPU is sm_{major}x"))))),
             };
-            let ptx = artifact::ptx(kernel, target, codegen).map_err(RunError::Codegen)?;
-            let launch = artifact::manifest(kernel, target).bind(args).map_err(RunError::Bind)?;
+            // The manifest of the path the kernel took (its dynamic shared memory, if any).
+            let built = crate::build_with(kernel, target, codegen).map_err(RunError::Codegen)?;
+            let launch = built.manifest.bind(args).map_err(RunError::Bind)?;
             check_inputs(kernel, &launch)?;
-            let out = tile_runtime::launch::run_launch(&gpu, ptx.as_bytes(), CodeKind::Ptx, &launch, None).map_err(|e| RunError::Runtime(Box::new(e)))?;
+            let out = tile_runtime::launch::run_launch(&gpu, built.code.as_bytes(), CodeKind::Ptx, &launch, None).map_err(|e| RunError::Runtime(Box::new(e)))?;
             Ok(out.tensors)
         }
     }

@@ -24,7 +24,7 @@ pub mod artifact;
 pub mod execute;
 
 pub use tile_runtime as runtime;
-pub use tilec_backend::{generate, generate_thread_program, generate_timed, generate_with, Codegen, CodegenError, Generated, KernelPath, Stage, Target, Vendor};
+pub use tilec_backend::{generate, generate_thread_program, generate_timed, generate_with, dynamic_shared_bytes, threads_per_block, Codegen, CodegenError, Generated, KernelPath, Stage, Target, Vendor};
 pub use tilec_core::diag::{render_all, Diagnostic, Source};
 pub use tilec_core::sema::{Define, Options};
 pub use tilec_core::{compile_source, interp, lower, modules, sema, syntax, thread, tir};
@@ -92,8 +92,8 @@ pub fn build(kernel: &tir::Kernel, target: Target) -> Result<Artifact, CodegenEr
 
 /// Compiles one kernel for `target` with the code generator `codegen`.
 pub fn build_with(kernel: &tir::Kernel, target: Target, codegen: Codegen) -> Result<Artifact, CodegenError> {
-    let code = generate_with(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly, codegen)?.text;
-    Ok(Artifact { code, manifest: artifact::manifest(kernel, target) })
+    let generated = generate_with(&Program { kernels: vec![kernel.clone()] }, target, Stage::Assembly, codegen)?;
+    Ok(Artifact { manifest: artifact::manifest_for(kernel, target, &generated.paths[0].1), code: generated.text })
 }
 
 /// An error of the driver: diagnostics about one source file.

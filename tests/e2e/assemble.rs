@@ -79,7 +79,7 @@ fn every_kernel_that_lowers_assembles_through_the_thread_path() {
                 continue;
             }
             let auto = tilec::generate_with(&one, Target::Sm90, Stage::Mlir, Codegen::Auto).expect("MLIR");
-            assert_eq!(auto.paths[0].1, KernelPath::Thread, "{}: `{}`", file.display(), kernel.name);
+            assert!(matches!(auto.paths[0].1, KernelPath::Thread { .. }), "{}: `{}` took {}", file.display(), kernel.name, auto.paths[0].1);
             lowered.push(kernel.name.clone());
             for target in [Target::Sm80, Target::Sm90] {
                 let ptx = tilec::generate_with(&one, target, Stage::Assembly, Codegen::Thread).unwrap_or_else(|e| panic!("{}: `{}` on {target}: {e}", file.display(), kernel.name)).text;

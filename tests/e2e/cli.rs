@@ -110,6 +110,20 @@ fn build_emits_the_thread_level_program() {
     assert!(!out.status.success() && err.contains("not lowered") && err.contains("48 KiB"), "{err}");
 }
 
+/// `build -v` names each kernel's code generator; `--codegen` chooses it.
+#[test]
+fn build_verbose_says_which_path_each_kernel_took() {
+    let path_of = |file: &str, codegen: &str| {
+        let out = tilec(&["build", file, "--emit", "mlir", "-v", "--codegen", codegen]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert_eq!(path_of("examples/vector_add.tile", "auto"), "kernel `vector_add`: thread-level program\n");
+    assert_eq!(path_of("examples/vector_add.tile", "direct"), "kernel `vector_add`: direct tile-IR emitter\n");
+    let loops = path_of("tests/kernels/loops.tile", "auto");
+    assert!(loops.starts_with("kernel `loops`: direct tile-IR emitter (thread path refused: ") && loops.contains("`while`"), "{loops}");
+}
+
 #[test]
 fn build_writes_code_and_a_manifest_that_describe_the_kernel() {
     let dir = tempfile::tempdir().expect("temp dir");

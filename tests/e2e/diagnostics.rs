@@ -58,6 +58,13 @@ fn backend_limitation_points_at_the_source() {
     insta::assert_snapshot!("backend__gpu_unsupported", text);
 }
 
+/// `--codegen thread` on a kernel the lowering refuses: the lowering's own diagnostic, at its source.
+#[test]
+fn thread_codegen_refusal_points_at_the_source() {
+    let text = fails(&["build", "tests/kernels/loops.tile", "--target", "sm_90", "--emit", "ptx", "--codegen", "thread"], "\0");
+    insta::assert_snapshot!("backend__thread_codegen_refused", text);
+}
+
 #[test]
 fn command_line_errors() {
     let v = "examples/vector_add.tile";

@@ -1,7 +1,8 @@
 //! The thread-level emitter (`tilec_backend::mlir::thread`) on a hand-made program that uses every
 //! op kind of the thread IR: the PTX holds the instruction each op names (docs/thread.md), and the
 //! real ptxas accepts it for sm_80 and sm_90 without spills. `stmatrix` is sm_90 only, and refused
-//! on sm_80 with a diagnostic.
+//! on sm_80 with a diagnostic. On AMD, shuffles become `ds_bpermute` and the NVIDIA-only
+//! instructions are refused.
 
 use crate::{root, tool};
 use std::process::Command;
@@ -142,6 +143,10 @@ fn every_op(with_stmatrix: bool) -> Program {
         let mut d = b.mma(MmaKind::M16N8K16F16, fa, fb, c[0]);
         d = b.mma(MmaKind::M16N8K16BF16, fa, fb1, d);
         d = b.mma(MmaKind::M16N8K8TF32, fa, fb, d);
+        // A and B of other 128- and 64-bit types: the same registers.
+        let fa_h = b.bitcast(fa, Ty::vec(DType::F16, 8));
+        let fb_h = b.bitcast(fb, Ty::vec(DType::BF16, 4));
+        d = b.mma(MmaKind::M16N8K16F16, fa_h, fb_h, d);
         let mut di = b.mma(MmaKind::M16N8K32S8, fa, fb, c[1]);
         di = b.mma(MmaKind::M16N8K32U8, fa, fb, di);
         vec![d, di]
@@ -165,6 +170,10 @@ fn every_op(with_stmatrix: bool) -> Program {
     if with_stmatrix {
         b.bar_sync();
         b.stmatrix(tile, soff, out[1], false);
+        let halves = b.bitcast(out[1], Ty::vec(DType::F16, 8));
+        b.stmatrix(tile, soff, halves, true);
+        let pair = b.extract(out[1], 0);
+        b.stmatrix(tile, soff, pair, false);
     }
     b.finish()
 }
@@ -186,6 +195,8 @@ fn every_op_kind_emits_its_instruction() {
         "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16",
         "ldmatrix.sync.aligned.m8n8.x1.shared.b16",
         "stmatrix.sync.aligned.m8n8.x4.shared.b16",
+        "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16",
+        "stmatrix.sync.aligned.m8n8.x1.shared.b16",
         "shfl.sync.bfly.b32",
         "shfl.sync.idx.b32",
         "shfl.sync.up.b32",
@@ -233,7 +244,95 @@ fn stmatrix_is_refused_on_sm_80() {
     }
 }
 
+/// A program of the ops AMD has: arithmetic, memory, barriers and every shuffle mode (with a
+/// segmented one), `lop3` and `prmt`.
+fn portable() -> Program {
+    let mut b = Builder::new("portable");
+    let pout = b.param_global("out", DType::U32);
+    let buf = b.shared("buf", 32 * 4 * 4, 16);
+    let tid = b.thread_id();
+    let lane = b.lane_id();
+    let four = b.i32(4);
+    let soff = b.mul(tid, four);
+    b.store_shared(buf, soff, tid, None);
+    b.bar_sync();
+    let v = b.load_shared(buf, soff, Ty::I32);
+    let one = b.i32(1);
+    let mut x = b.shfl(ShflMode::Bfly, v, one, u32::MAX);
+    x = b.shfl(ShflMode::Up, x, one, u32::MAX);
+    x = b.shfl(ShflMode::Down, x, one, u32::MAX);
+    x = b.shfl(ShflMode::Idx, x, lane, u32::MAX);
+    x = b.shfl_c(ShflMode::Idx, x, one, 0x181f, u32::MAX);
+    let l3 = b.lop3(x, tid, lane, 0x96);
+    let sel = b.u32(0x3210 | 0x8000);
+    let p = b.prmt(l3, x, sel);
+    let off = b.cast(soff, DType::I64);
+    b.store_global(pout, off, p, None);
+    b.finish()
+}
+
 #[test]
-fn amd_targets_are_refused_by_the_thread_emitter() {
-    assert!(matches!(ptx(&every_op(false), Target::Gfx942), Err(tilec::CodegenError::Unsupported { .. })));
+fn amd_shuffles_are_ds_bpermute_within_32_lane_halves() {
+    let asm = tilec::generate_thread_program(&portable(), 128, Target::Gfx942, Stage::Assembly).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(asm.matches("ds_bpermute_b32").count(), 5, "{asm}");
+    let mc = tool(std::path::Path::new("/usr/lib/llvm-19/bin/llvm-mc"), "run scripts/setup.sh (Debian package llvm-19)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (s, o) = (dir.path().join("k.s"), dir.path().join("k.o"));
+    std::fs::write(&s, &asm).expect("write assembly");
+    let out = Command::new(&mc).args(["-triple=amdgcn-amd-amdhsa", "-mcpu=gfx942", "-filetype=obj", "-o"]).arg(&o).arg(&s).output().expect("llvm-mc runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The same program is plain PTX on NVIDIA.
+    let ptx = ptx(&portable(), Target::Sm80).unwrap_or_else(|e| panic!("{e}"));
+    assert!(ptx.contains("shfl.sync.idx.b32") && ptx.contains("lop3.b32") && ptx.contains("prmt.b32"), "{ptx}");
+}
+
+#[test]
+fn nvidia_only_instructions_are_refused_on_amd() {
+    match ptx(&every_op(false), Target::Gfx942) {
+        Err(tilec::CodegenError::Unsupported { message, .. }) => assert!(message.contains("is an NVIDIA instruction"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A program whose shared memory is `kib` KiB in two allocations, read and written at offsets in
+/// the second one.
+fn big_shared(kib: u32) -> Program {
+    let mut b = Builder::new("big");
+    let pout = b.param_global("out", DType::F32);
+    let first = b.shared("first", kib * 512, 16);
+    let second = b.shared("second", kib * 512, 16);
+    let tid = b.thread_id();
+    let c16 = b.i32(16);
+    let off = b.mul(tid, c16);
+    let x = b.const_float(DType::F32, 1.5);
+    b.store_shared(first, off, x, None);
+    b.store_shared(second, off, x, None);
+    b.bar_sync();
+    let y = b.load_shared(second, off, Ty::F32);
+    let goff = b.cast(off, DType::I64);
+    b.store_global(pout, goff, y, None);
+    b.finish()
+}
+
+/// Above 48 KiB the allocations live in dynamic shared memory (the launch provides it: the manifest
+/// says how much); above the target's maximum the program is refused.
+#[test]
+fn large_shared_memory_is_dynamic() {
+    let ptxas = tool(&root().join("tools/cuda/bin/ptxas"), "run scripts/setup.sh (it installs ptxas from the nvidia-cuda-nvcc-cu12 wheel)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let small = ptx(&big_shared(32), Target::Sm90).unwrap_or_else(|e| panic!("{e}"));
+    assert!(small.contains(".shared .align 16 .b8 __tilec_shared_big[32768]"), "{small}");
+    for target in [Target::Sm80, Target::Sm90] {
+        let text = ptx(&big_shared(96), target).unwrap_or_else(|e| panic!("{e}"));
+        assert!(text.contains(".extern .shared .align 16 .b8 __tilec_dynamic_shared_big[]"), "{text}");
+        let path = dir.path().join("big.ptx");
+        std::fs::write(&path, &text).expect("write PTX");
+        let out = Command::new(&ptxas).arg(format!("-arch={}", target.name())).arg(&path).arg("-o").arg(dir.path().join("big.cubin")).output().expect("ptxas runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(matches!(ptx(&big_shared(200), Target::Sm80), Err(tilec::CodegenError::Unsupported { .. })), "sm_80 has 163 KiB");
+    assert!(ptx(&big_shared(200), Target::Sm90).is_ok(), "sm_90 has 227 KiB");
+    let kernel = &tilec::compile_file(&root().join("examples/vector_add.tile"), &Default::default()).expect("compiles").kernels[0];
+    let m = tilec::artifact::manifest_for(kernel, Target::Sm90, &tilec::KernelPath::Thread { dynamic_shared_bytes: 98304 });
+    assert_eq!(m.shared_bytes, 98304);
 }

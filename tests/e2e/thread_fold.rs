@@ -42,6 +42,15 @@ impl Cases {
         self.b.const_bits(Ty::scalar(dt), bits)
     }
 
+    /// A constant the emitter does not see as one (it skips special cases for constant divisors
+    /// and shift amounts) but LLVM folds: element 0 of a one-element fragment built from it.
+    fn opaque(&mut self, dt: DType, bits: u64) -> Reg {
+        let k = self.konst(dt, bits);
+        let undef = self.b.undef(Ty::vec(dt, 2));
+        let v = self.b.insert(undef, 0, k);
+        self.b.extract(v, 0)
+    }
+
     /// Stores `r` (a scalar or fragment) by its bits.
     fn sink(&mut self, r: Reg, what: String) {
         let ty = self.b.ty(r);
@@ -66,7 +75,7 @@ impl Cases {
 }
 
 fn int_edges(dt: DType) -> Vec<u64> {
-    let w = dt.bits() as u32;
+    let w = dt.bits();
     let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
     let min = if dt.is_signed_int() { 1u64 << (w - 1) } else { 0 };
     let mut v = vec![0, 1, 2, 3, 7, mask, mask - 1, min, min.wrapping_sub(1) & mask, w as u64 - 1, w as u64, w as u64 + 1, 0x5a5a_5a5a_5a5a_5a5a & mask];
@@ -109,11 +118,15 @@ fn constant_stores(ir: &str) -> HashMap<u64, (u32, u64)> {
 }
 
 fn check(cases: Cases, nan_ok: &dyn Fn(&str, u64) -> bool) {
+    check_on(cases, nan_ok, Target::Sm90)
+}
+
+fn check_on(cases: Cases, nan_ok: &dyn Fn(&str, u64) -> bool, target: Target) {
     let (program, cases) = cases.finish();
     let mut args = vec![ArgValue::zeros(DType::U8, cases.len() * 8)];
     emulate(&program, &mut args, [1, 1, 1], 1).unwrap_or_else(|e| panic!("{e}"));
     let ArgValue::Global { bytes, .. } = &args[0] else { unreachable!() };
-    let ir = tilec::generate_thread_program(&program, 32, Target::Sm90, Stage::Llvm).unwrap_or_else(|e| panic!("{e}"));
+    let ir = tilec::generate_thread_program(&program, 32, target, Stage::Llvm).unwrap_or_else(|e| panic!("{e}"));
     let stores = constant_stores(&ir);
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
@@ -142,9 +155,13 @@ fn integer_arithmetic_matches_the_emulator() {
         for &x in &edges {
             for &y in &edges {
                 for op in ops {
-                    let (a, b) = (c.konst(dt, x), c.konst(dt, y));
-                    let r = c.b.binary(op, a, b);
-                    c.sink(r, format!("{dt} {} {x:#x} {y:#x}", op.name()));
+                    // Both with an operand the emitter knows is constant and with one it does not.
+                    for known in [true, false] {
+                        let a = c.konst(dt, x);
+                        let b = if known { c.konst(dt, y) } else { c.opaque(dt, y) };
+                        let r = c.b.binary(op, a, b);
+                        c.sink(r, format!("{dt} {} {x:#x} {y:#x}{}", op.name(), if known { "" } else { " (opaque)" }));
+                    }
                 }
                 for op in [CmpOp::Lt, CmpOp::Ge, CmpOp::Eq] {
                     let (a, b) = (c.konst(dt, x), c.konst(dt, y));
@@ -286,6 +303,25 @@ fn fragments_and_bitcasts_match_the_emulator() {
         let halves = c.b.bitcast(word, Ty::F16X2);
         let sum = c.b.add(halves, halves);
         c.sink(sum, format!("u32 f16x2 add of {w:#x}"));
+        let other = c.konst(DType::U32, 0x3c00_c000);
+        let other = c.b.bitcast(other, Ty::F16X2);
+        for op in [BinOp::Min, BinOp::Max, BinOp::Mul, BinOp::Div] {
+            let r = c.b.binary(op, halves, other);
+            c.sink(r, format!("u32 f16x2 {} of {w:#x}", op.name()));
+        }
+        let lt = c.b.cmp(CmpOp::Lt, halves, other);
+        let sel = c.b.select(lt, halves, other);
+        c.sink(sel, format!("u32 f16x2 per-lane select of {w:#x}"));
+        let neg = c.b.unary(UnOp::Neg, halves);
+        let fma = c.b.fma(neg, other, halves);
+        c.sink(fma, format!("u32 f16x2 neg fma of {w:#x}"));
+        let ints = c.b.bitcast(word, Ty::vec(DType::I16, 2));
+        let three = c.konst(DType::I16, 3);
+        let threes = c.b.pack(&[three, three]);
+        for op in [BinOp::Div, BinOp::Rem, BinOp::Shr, BinOp::Shl, BinOp::Min] {
+            let r = c.b.binary(op, ints, threes);
+            c.sink(r, format!("u32 i16x2 {} of {w:#x}", op.name()));
+        }
         let f8 = c.b.bitcast(word, Ty::vec("f8e4m3".parse().unwrap(), 4));
         let lo = c.b.extract(f8, 2);
         let v = c.b.cast(lo, DType::F32);
@@ -300,4 +336,25 @@ fn fragments_and_bitcasts_match_the_emulator() {
         c.sink(sel, format!("u32 select of {w:#x}"));
     }
     check(c, &|_, _| false);
+}
+
+/// On AMD `lop3` and `prmt` are bit operations (on NVIDIA they are the instructions, which
+/// `thread_hw.rs` checks against an H100): every LUT, and selectors with sign replication.
+#[test]
+fn amd_lop3_and_prmt_match_the_emulator() {
+    let mut c = Cases::new();
+    let words = [(0x1234_5678u64, 0x0f0f_f0f0u64, 0xff00_ff00u64), (0x8091_a2b3, 0x7f80_01fe, 0xdead_beef)];
+    for (x, y, z) in words {
+        for lut in 0..=255u8 {
+            let (a, b, d) = (c.konst(DType::U32, x), c.konst(DType::U32, y), c.konst(DType::U32, z));
+            let r = c.b.lop3(a, b, d, lut);
+            c.sink(r, format!("u32 lop3 {lut:#x} of {x:#x}"));
+        }
+        for sel in [0x3210u64, 0x7654, 0x0123, 0x8f00 | 0x0010, 0x9abc, 0xffff, 0x5140, 0xc3d5] {
+            let (a, b, s) = (c.konst(DType::U32, x), c.konst(DType::U32, y), c.konst(DType::U32, sel));
+            let r = c.b.prmt(a, b, s);
+            c.sink(r, format!("u32 prmt {sel:#x} of {x:#x}"));
+        }
+    }
+    check_on(c, &|_, _| false, Target::Gfx942);
 }

@@ -10,7 +10,7 @@ mod select;
 mod target;
 
 pub use error::CodegenError;
-pub use select::{Codegen, KernelPath};
+pub use select::{dynamic_shared_bytes, threads_per_block, Codegen, KernelPath};
 pub use target::{Target, UnknownTarget, Vendor};
 
 use std::time::{Duration, Instant};
@@ -83,7 +83,7 @@ pub fn generate_with(program: &Program, target: Target, stage: Stage, codegen: C
 pub fn generate_thread_program(program: &tilec_core::thread::Program, threads: u32, target: Target, stage: Stage) -> Result<String, CodegenError> {
     tilec_core::thread::verify(program).map_err(|e| CodegenError::internal("thread-level program", format!("{e:?}")))?;
     let context = mlir::new_context();
-    let ops = mlir::emit_thread_program(&context, program, threads, target, tilec_core::syntax::Span::new(0, 0))?;
+    let (ops, _) = mlir::emit_thread_program(&context, program, threads, target, tilec_core::syntax::Span::new(0, 0))?;
     let module = mlir::module_of(&context, ops)?;
     finish(&context, module, target, stage, &mut Vec::new())
 }

@@ -144,14 +144,15 @@ pub fn run(a: Args) -> CliResult {
                 _ => program,
             };
             let generated = tilec::generate_with(&program, a.target, stage, a.codegen.into()).map_err(|e| CliError::in_source(source, vec![e.to_diagnostic()]))?;
-            let (code, times) = (generated.text, generated.times);
+            let code = generated.text.clone();
+            let times = &generated.times;
             if a.verbose {
                 for (kernel, path) in &generated.paths {
                     eprintln!("kernel `{kernel}`: {path}");
                 }
             }
             if a.timings {
-                for (name, d) in &times {
+                for (name, d) in times {
                     eprintln!("{:>8.2} ms  {name}", d.as_secs_f64() * 1e3);
                 }
             }
@@ -159,7 +160,7 @@ pub fn run(a: Args) -> CliResult {
                 super::ptxas::report(&code, a.target);
             }
             if let (Stage::Assembly, Some(out), [kernel]) = (stage, &a.output, program.kernels.as_slice()) {
-                let manifest = tilec::artifact::manifest(kernel, a.target);
+                let manifest = tilec::artifact::manifest_for(kernel, a.target, &generated.paths[0].1);
                 let path = out.with_extension("json");
                 std::fs::write(&path, manifest.to_json()).map_err(|e| CliError::msg(format!("cannot write `{}`: {e}", path.display())))?;
             }

@@ -22,7 +22,7 @@ impl<'c> Emitter<'c, '_> {
     /// The type a register of `ty` is loaded and stored as: itself, or the integer of its width for
     /// fragments of sub-byte elements.
     fn memory_type(&self, ty: Ty) -> Type<'c> {
-        if ty.is_scalar() || ty.dtype.bits() % 8 == 0 {
+        if ty.is_scalar() || ty.dtype.bits().is_multiple_of(8) {
             self.ty(ty)
         } else {
             IntegerType::new(self.ctx, ty.bits()).into()
@@ -83,12 +83,12 @@ impl<'c> Emitter<'c, '_> {
         if self.memory_type(ty) == self.ty(ty) {
             v
         } else {
-            self.from_bits(s, v, ty)
+            self.bits_to_reg(s, v, ty)
         }
     }
 
     fn store<'a>(&self, s: &Scope<'c, 'a>, ptr: Value<'c, 'a>, value: Value<'c, 'a>, ty: Ty) {
-        let v = if self.memory_type(ty) == self.ty(ty) { value } else { self.to_bits(s, value, ty) };
+        let v = if self.memory_type(ty) == self.ty(ty) { value } else { self.reg_to_bits(s, value, ty) };
         s.block.append_operation(llvm::store(self.ctx, v, ptr, self.loc, self.options(ty)));
     }
 

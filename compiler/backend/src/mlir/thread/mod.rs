@@ -10,10 +10,15 @@
 //! * registers map one to one onto SSA values: a scalar of `dtype` is that MLIR type (sub-byte
 //!   integers exactly `iN`, small floats and e8m0 as the integer of their code), a fragment is a
 //!   `vector<lanes x T>`;
-//! * shared memory is one static `llvm.mlir.global` in address space 3 laid out by
-//!   `Program::shared_layout`;
-//! * whatever cannot be emitted (an AMD target, casts to small floats, `stmatrix` on sm_80) is
-//!   refused with [`CodegenError::Unsupported`] before anything is added to the module.
+//! * shared memory is one `llvm.mlir.global` in address space 3 laid out by
+//!   `Program::shared_layout`: static up to the target's static limit (48 KiB on NVIDIA), else the
+//!   launch's dynamic shared memory, whose size [`Emitted::dynamic_shared_bytes`] reports;
+//! * on AMD (64-lane wavefronts) the program's 32-lane warps are the two halves of a wavefront:
+//!   `shfl.sync` is `ds_bpermute` inside the half, with PTX's source-lane rules; `lop3`/`prmt` are
+//!   bit operations; the instructions AMD lacks (`cp.async`, `ldmatrix`, `stmatrix`, `mma.sync`)
+//!   are refused;
+//! * whatever cannot be emitted (those, casts to small floats, `stmatrix` on sm_80) is refused
+//!   with [`CodegenError::Unsupported`] before anything is added to the module.
 //!
 //! Op families live in their own files: [`scalar`] (constants, arithmetic, casts, fragments),
 //! [`memory`] (global, shared, `cp.async`), [`warp`] (barriers, shuffles, `ldmatrix`, `stmatrix`,
@@ -44,31 +49,66 @@ use tilec_dtype::DType;
 /// reads (shared memory, small-float decode tables).
 pub struct Emitted<'c> {
     pub ops: Vec<Operation<'c>>,
+    /// Bytes of dynamic shared memory the launch must provide (0: the shared memory is static).
+    pub dynamic_shared_bytes: u32,
+}
+
+/// Shared memory a block may hold statically (NVIDIA's limit without opting in; AMD's LDS).
+fn static_shared_limit(target: Target) -> u32 {
+    match target.vendor() {
+        Vendor::Nvidia => 48 * 1024,
+        Vendor::Amd => 64 * 1024,
+    }
+}
+
+/// Shared memory one block can have at most (opting in on NVIDIA: A100 163 KiB, H100 227 KiB).
+fn shared_limit(target: Target) -> u32 {
+    match target {
+        Target::Sm80 => 163 * 1024,
+        Target::Sm90 => 227 * 1024,
+        Target::Gfx90a | Target::Gfx942 => 64 * 1024,
+    }
 }
 
 /// Emits `program` (run by `threads` threads per block) for `target`. `span` locates the kernel for
 /// diagnostics of ops that carry no span.
 pub fn emit<'c>(ctx: &'c Context, program: &Program, threads: u32, target: Target, span: Span) -> Result<Emitted<'c>, CodegenError> {
-    if target.vendor() != Vendor::Nvidia {
-        return Err(CodegenError::unsupported(
-            span,
-            format!("the thread-level program assumes 32-lane warps (shfl.sync, ldmatrix, mma.sync); `{target}` has 64-lane wavefronts and uses the direct backend"),
-        ));
+    let (_, shared_bytes) = program.shared_layout();
+    if shared_bytes > shared_limit(target) {
+        return Err(CodegenError::unsupported(span, format!("kernel `{}` needs {shared_bytes} bytes of shared memory; a block on `{target}` has at most {}", program.name, shared_limit(target))));
     }
-    let e = Emitter { ctx, program, target, loc: Location::unknown(ctx), span, types: Default::default(), tables: Default::default() };
+    // Above the static limit the allocations live in dynamic shared memory, which the launch provides
+    // (the manifest's `shared_bytes`; the runtime opts the kernel in).
+    let dynamic = shared_bytes > static_shared_limit(target);
+    let e = Emitter { ctx, program, target, loc: Location::unknown(ctx), span, dynamic_shared: dynamic, types: Default::default(), tables: Default::default(), consts: Default::default() };
     let func = e.func(threads)?;
     let mut ops = vec![func];
-    let (_, shared_bytes) = program.shared_layout();
-    if shared_bytes > 48 * 1024 {
-        return Err(CodegenError::unsupported(span, format!("kernel `{}` needs {shared_bytes} bytes of shared memory, more than the 48 KiB of static shared memory the GPU backend uses", program.name)));
-    }
-    if shared_bytes > 0 {
+    if dynamic {
+        ops.push(dynamic_shared_global(ctx, e.loc, &e.shared_name()));
+    } else if shared_bytes > 0 {
         ops.push(super::kernel::shared_global(ctx, e.loc, &e.shared_name(), shared_bytes as u64));
     }
     for dt in e.tables.borrow().iter() {
         ops.push(super::memory::decode_table_global(ctx, e.loc, &e.table_name(*dt), *dt)?);
     }
-    Ok(Emitted { ops })
+    Ok(Emitted { ops, dynamic_shared_bytes: if dynamic { shared_bytes } else { 0 } })
+}
+
+/// The block's dynamic shared memory: an external, unsized array in address space 3, 16-byte
+/// aligned (PTX `.extern .shared .align 16 .b8 name[]`).
+fn dynamic_shared_global<'c>(ctx: &'c Context, loc: Location<'c>, name: &str) -> Operation<'c> {
+    let ty = Type::parse(ctx, "!llvm.array<0 x i8>").expect("valid type");
+    OperationBuilder::new("llvm.mlir.global", loc)
+        .add_attributes(&[
+            (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, name).into()),
+            (Identifier::new(ctx, "global_type"), TypeAttribute::new(ty).into()),
+            (Identifier::new(ctx, "linkage"), Attribute::parse(ctx, "#llvm.linkage<external>").expect("valid attribute")),
+            (Identifier::new(ctx, "addr_space"), Attribute::parse(ctx, "3 : i32").expect("valid attribute")),
+            (Identifier::new(ctx, "alignment"), Attribute::parse(ctx, "16 : i64").expect("valid attribute")),
+        ])
+        .add_regions([Region::new()])
+        .build()
+        .expect("valid operation")
 }
 
 /// What emission of one program needs everywhere.
@@ -79,10 +119,15 @@ pub(super) struct Emitter<'c, 'p> {
     pub loc: Location<'c>,
     /// The kernel's span, for refusals of ops without their own.
     pub span: Span,
+    /// Whether shared memory is the launch's dynamic shared memory (else one static global).
+    pub dynamic_shared: bool,
     /// MLIR types of register types, built once each.
     types: RefCell<HashMap<Ty, Type<'c>>>,
     /// Small-float types whose decode tables the program reads.
     tables: RefCell<BTreeSet<DType>>,
+    /// The bit patterns of the registers defined by `Const`: operands known at compile time let
+    /// integer division and shifts skip their zero-divisor and clamping cases.
+    consts: RefCell<HashMap<Reg, u64>>,
 }
 
 /// The SSA value of every register defined so far, indexed by [`Reg`]; a nested block starts from a
@@ -132,7 +177,7 @@ impl<'c> Emitter<'c, '_> {
             DType::BF16 => Type::bfloat16(self.ctx),
             DType::F32 | DType::TF32 => Type::float32(self.ctx),
             DType::F64 => Type::float64(self.ctx),
-            DType::SmallFloat { .. } | DType::E8M0 => IntegerType::new(self.ctx, dt.bits() as u32).into(),
+            DType::SmallFloat { .. } | DType::E8M0 => IntegerType::new(self.ctx, dt.bits()).into(),
         }
     }
 
@@ -147,6 +192,11 @@ impl<'c> Emitter<'c, '_> {
         t
     }
 
+    /// The bit pattern of `r` if a `Const` defined it.
+    pub fn const_bits(&self, r: Reg) -> Option<u64> {
+        self.consts.borrow().get(&r).copied()
+    }
+
     pub fn reg_ty(&self, r: Reg) -> Ty {
         self.program.ty(r)
     }
@@ -157,7 +207,11 @@ impl<'c> Emitter<'c, '_> {
     }
 
     pub fn shared_name(&self) -> String {
-        format!("__tilec_shared_{}", self.program.name)
+        if self.dynamic_shared {
+            format!("__tilec_dynamic_shared_{}", self.program.name)
+        } else {
+            format!("__tilec_shared_{}", self.program.name)
+        }
     }
 
     pub fn table_name(&self, dt: DType) -> String {
@@ -220,7 +274,10 @@ impl<'c> Emitter<'c, '_> {
         let span = inst.span.unwrap_or(self.span);
         let one = |v: Value<'c, 'a>| vec![v];
         let results: Vec<Value<'c, 'a>> = match &inst.op {
-            Op::Const { ty, bits } => one(self.constant(s, *ty, *bits)),
+            Op::Const { ty, bits } => {
+                self.consts.borrow_mut().insert(inst.results[0], *bits);
+                one(self.constant(s, *ty, *bits))
+            }
             Op::Undef { ty } => one(self.undef(s, *ty)),
             Op::Special(sp) => one(self.special(s, *sp)),
             Op::Param { index } => one(self.param(s, *index)),
@@ -245,6 +302,9 @@ impl<'c> Emitter<'c, '_> {
             Op::StoreShared { buf, offset, value, pred } => {
                 self.store_shared(s, *buf, *offset, *value, *pred);
                 vec![]
+            }
+            op if self.is_amd() && matches!(op, Op::CpAsync { .. } | Op::CpAsyncCommit | Op::CpAsyncWait { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. }) => {
+                return Err(CodegenError::unsupported(span, format!("`{}` is an NVIDIA instruction; `{}` has no equivalent the thread-level backend emits", op.name(), self.target)));
             }
             Op::CpAsync { buf, soffset, param, goffset, bytes, pred } => {
                 self.cp_async(s, *buf, *soffset, *param, *goffset, *bytes, *pred, span)?;
@@ -322,6 +382,10 @@ impl<'c> Emitter<'c, '_> {
         let op = OperationBuilder::new("llvm.inline_asm", self.loc).add_attributes(&attrs).add_operands(args).add_results(result.as_slice()).build().expect("valid operation");
         let op = s.block.append_operation(op);
         result.map(|_| op.result(0).expect("one result").into())
+    }
+
+    pub fn is_amd(&self) -> bool {
+        self.target.vendor() == Vendor::Amd
     }
 
     pub fn i32_type(&self) -> Type<'c> {

@@ -55,7 +55,7 @@ impl<'c> Emitter<'c, '_> {
 
     /// The scalar of type `ty` with bit pattern `bits`.
     pub fn constant<'a>(&self, s: &Scope<'c, 'a>, ty: Ty, bits: u64) -> Value<'c, 'a> {
-        let width = ty.dtype.bits() as u32;
+        let width = ty.dtype.bits();
         let ity: Type = IntegerType::new(self.ctx, width).into();
         let int = self.int_const(s, ity, sext(bits, width));
         if ty.dtype.is_float() && !Self::is_code(ty.dtype) {
@@ -169,6 +169,27 @@ impl<'c> Emitter<'c, '_> {
             BinOp::Or => Some(BinaryOp::Or),
             BinOp::Xor | BinOp::Shl | BinOp::Shr => None,
         };
+        // A constant divisor other than 0 (and -1 for signed types) or a constant shift amount
+        // below the width needs none of the special cases: plain LLVM division and shifts.
+        if let (true, Some(c)) = (ty.is_scalar() && dt.is_int(), self.const_bits(b)) {
+            let w = dt.bits();
+            let all_ones = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+            let plain_div = c != 0 && !(dt.is_signed_int() && c & all_ones == all_ones);
+            let signed = dt.is_signed_int();
+            let op = match op {
+                BinOp::Div if plain_div && signed => Some(arith::divsi(x, y, l)),
+                BinOp::Div if plain_div => Some(arith::divui(x, y, l)),
+                BinOp::Rem if plain_div && signed => Some(arith::remsi(x, y, l)),
+                BinOp::Rem if plain_div => Some(arith::remui(x, y, l)),
+                BinOp::Shl if c < w as u64 => Some(arith::shli(x, y, l)),
+                BinOp::Shr if c < w as u64 && signed => Some(arith::shrsi(x, y, l)),
+                BinOp::Shr if c < w as u64 => Some(arith::shrui(x, y, l)),
+                _ => None,
+            };
+            if let Some(op) = op {
+                return Ok(self.push(s, op));
+            }
+        }
         // Elementwise in one MLIR op with the same semantics on vectors: everything but integer
         // division (its special cases need constants) and shifts (clamped amounts).
         let direct = ty.is_scalar() || dt.is_float() || !matches!(op, BinOp::Div | BinOp::Rem | BinOp::Shl | BinOp::Shr);
@@ -221,7 +242,7 @@ impl<'c> Emitter<'c, '_> {
             UnOp::Abs if dt.is_float() => return Ok(self.intrinsic(s, &format!("llvm.fabs.{}", intrinsic_suffix(ty)), &[x], self.ty(ty))),
             _ => {}
         }
-        let nvidia_only = |name: &str| -> Result<(), CodegenError> {
+        let f32_only = |name: &str| -> Result<(), CodegenError> {
             match dt {
                 DType::F32 => Ok(()),
                 DType::F64 if name == "rsqrt" => Ok(()),
@@ -250,17 +271,32 @@ impl<'c> Emitter<'c, '_> {
                 }
                 UnOp::Sqrt if matches!(dt, DType::F32 | DType::F64) => self.intrinsic(s, &format!("llvm.sqrt.{}", intrinsic_suffix(ty.elem())), &[x], ety),
                 UnOp::Sqrt => return Err(CodegenError::unsupported(span, format!("`sqrt` of `{dt}`: compute it in f32"))),
+                // AMD: LLVM's intrinsics, which the AMDGPU backend implements (v_exp_f32, v_log_f32).
+                UnOp::Rsqrt if self.is_amd() => {
+                    f32_only("rsqrt")?;
+                    let root = self.intrinsic(s, &format!("llvm.sqrt.{}", intrinsic_suffix(ty.elem())), &[x], ety);
+                    let one = self.push(s, arith::constant(self.ctx, melior::ir::attribute::FloatAttribute::new(self.ctx, ety, 1.0).into(), self.loc));
+                    self.push(s, arith::divf(one, root, l))
+                }
+                UnOp::Ex2 if self.is_amd() => {
+                    f32_only("ex2")?;
+                    self.intrinsic(s, "llvm.exp2.f32", &[x], ety)
+                }
+                UnOp::Lg2 if self.is_amd() => {
+                    f32_only("lg2")?;
+                    self.intrinsic(s, "llvm.log2.f32", &[x], ety)
+                }
                 UnOp::Rsqrt => {
-                    nvidia_only("rsqrt")?;
+                    f32_only("rsqrt")?;
                     let name = if dt == DType::F64 { "llvm.nvvm.rsqrt.approx.d" } else { "llvm.nvvm.rsqrt.approx.f" };
                     self.intrinsic(s, name, &[x], ety)
                 }
                 UnOp::Ex2 => {
-                    nvidia_only("ex2")?;
+                    f32_only("ex2")?;
                     self.intrinsic(s, "llvm.nvvm.ex2.approx.f", &[x], ety)
                 }
                 UnOp::Lg2 => {
-                    nvidia_only("lg2")?;
+                    f32_only("lg2")?;
                     self.intrinsic(s, "llvm.nvvm.lg2.approx.f", &[x], ety)
                 }
             })
@@ -365,19 +401,19 @@ impl<'c> Emitter<'c, '_> {
         if from == to {
             return a;
         }
-        let bits = self.to_bits(s, a, from);
-        self.from_bits(s, bits, to)
+        let bits = self.reg_to_bits(s, a, from);
+        self.bits_to_reg(s, bits, to)
     }
 
     /// Whether `ty`'s MLIR type has the register's bit layout for LLVM's `bitcast`: elements of whole
     /// bytes (LLVM's vectors of sub-byte elements are laid out the same on little-endian targets, but
     /// lane-by-lane shifts say so without relying on it).
     fn bitcastable(ty: Ty) -> bool {
-        ty.is_scalar() || (ty.dtype.bits() % 8 == 0 && !ty.dtype.is_bool())
+        ty.is_scalar() || (ty.dtype.bits().is_multiple_of(8) && !ty.dtype.is_bool())
     }
 
     /// The register as an integer of its total width.
-    pub fn to_bits<'a>(&self, s: &Scope<'c, 'a>, a: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
+    pub fn reg_to_bits<'a>(&self, s: &Scope<'c, 'a>, a: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
         let ity: Type = IntegerType::new(self.ctx, ty.bits()).into();
         if ty.is_scalar() {
             return if a.r#type() == ity { a } else { self.push(s, arith::bitcast(a, ity, self.loc)) };
@@ -389,7 +425,7 @@ impl<'c> Emitter<'c, '_> {
         let mut acc = self.int_const(s, ity, 0);
         for i in 0..ty.lanes {
             let e = self.extract(s, a, ty, i);
-            let e = self.to_bits(s, e, ty.elem());
+            let e = self.reg_to_bits(s, e, ty.elem());
             let e = self.push(s, arith::extui(e, ity, self.loc));
             let at = self.int_const(s, ity, i as i64 * w);
             let e = self.push(s, arith::shli(e, at, self.loc));
@@ -399,7 +435,7 @@ impl<'c> Emitter<'c, '_> {
     }
 
     /// An integer of `ty`'s total width as a register of type `ty`.
-    pub fn from_bits<'a>(&self, s: &Scope<'c, 'a>, bits: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
+    pub fn bits_to_reg<'a>(&self, s: &Scope<'c, 'a>, bits: Value<'c, 'a>, ty: Ty) -> Value<'c, 'a> {
         let mty = self.ty(ty);
         if ty.is_scalar() {
             return if bits.r#type() == mty { bits } else { self.push(s, arith::bitcast(bits, mty, self.loc)) };
@@ -414,7 +450,7 @@ impl<'c> Emitter<'c, '_> {
             let at = self.int_const(s, bits.r#type(), i as i64 * w);
             let e = self.push(s, arith::shrui(bits, at, self.loc));
             let e = self.push(s, arith::trunci(e, ety, self.loc));
-            let e = self.from_bits(s, e, ty.elem());
+            let e = self.bits_to_reg(s, e, ty.elem());
             v = self.insert(s, v, i, e);
         }
         v

@@ -26,15 +26,17 @@ impl<'c> Emitter<'c, '_> {
 
     /// A register of 32 bits as an i32.
     fn word<'a>(&self, s: &Scope<'c, 'a>, r: Reg) -> Value<'c, 'a> {
-        self.to_bits(s, s.get(r), self.reg_ty(r))
+        self.reg_to_bits(s, s.get(r), self.reg_ty(r))
     }
 
-    /// The `count` i32 elements of fragment `v` (`u32x{count}`; a scalar when `count` is 1).
-    fn words<'a>(&self, s: &Scope<'c, 'a>, v: Value<'c, 'a>, count: u32) -> Vec<Value<'c, 'a>> {
+    /// The `count` 32-bit words of register `r` (of `32 · count` bits, any type: `u32x4`, `f16x8`)
+    /// as i32s, word `i` holding bits `[32i, 32i + 32)`.
+    fn words<'a>(&self, s: &Scope<'c, 'a>, r: Reg, count: u32) -> Vec<Value<'c, 'a>> {
+        let ty = Ty::vec(DType::U32, count);
+        let v = self.bitcast(s, s.get(r), self.reg_ty(r), ty);
         if count == 1 {
             return vec![v];
         }
-        let ty = Ty::vec(DType::U32, count);
         (0..count).map(|i| self.extract(s, v, ty, i)).collect()
     }
 
@@ -57,10 +59,54 @@ impl<'c> Emitter<'c, '_> {
 
     /// `shfl.sync.{mode}.b32 d, value, b, c, mask`.
     pub fn shfl<'a>(&self, s: &Scope<'c, 'a>, mode: ShflMode, value: Reg, b: Reg, c: u32, mask: u32) -> Value<'c, 'a> {
+        if self.is_amd() {
+            return self.shfl_amd(s, mode, value, b, c);
+        }
         let v = self.word(s, value);
         let (m, c) = (self.i32_const(s, mask as i32 as i64), self.i32_const(s, c as i32 as i64));
         let r = self.intrinsic(s, &format!("llvm.nvvm.shfl.sync.{}.i32", mode.name()), &[m, v, s.get(b), c], self.i32_type());
-        self.from_bits(s, r, self.reg_ty(value))
+        self.bits_to_reg(s, r, self.reg_ty(value))
+    }
+
+    /// `shfl.sync` on a 64-lane AMD wavefront whose halves are the program's warps: PTX's source
+    /// lane (`thread::warp::shfl_source`: clamp and segment from `c`, the own lane when out of
+    /// range) in this half, read with `ds_bpermute` (which addresses lanes by 4 bytes).
+    fn shfl_amd<'a>(&self, s: &Scope<'c, 'a>, mode: ShflMode, value: Reg, b: Reg, c: u32) -> Value<'c, 'a> {
+        use melior::dialect::arith::{self, CmpiPredicate};
+        let l = self.loc;
+        let ops = s.ops(self.loc, self.ctx);
+        let k = |v: u32| self.i32_const(s, v as i64);
+        let tid = self.special(s, tilec_core::thread::Special::ThreadId);
+        let lane = self.push(s, arith::andi(tid, k(31), l));
+        let bval = self.push(s, arith::andi(s.get(b), k(31), l));
+        let (clamp, seg) = (c & 0x1f, (c >> 8) & 0x1f);
+        let min_lane = self.push(s, arith::andi(lane, k(seg), l));
+        let max_lane = self.push(s, arith::ori(min_lane, k(clamp & !seg), l));
+        let (j, ok) = match mode {
+            ShflMode::Up => {
+                let j = self.push(s, arith::subi(lane, bval, l));
+                (j, ops.cmpi(CmpiPredicate::Sge, j, max_lane))
+            }
+            ShflMode::Down => {
+                let j = self.push(s, arith::addi(lane, bval, l));
+                (j, ops.cmpi(CmpiPredicate::Sle, j, max_lane))
+            }
+            ShflMode::Bfly => {
+                let j = self.push(s, arith::xori(lane, bval, l));
+                (j, ops.cmpi(CmpiPredicate::Sle, j, max_lane))
+            }
+            ShflMode::Idx => {
+                let sel = self.push(s, arith::andi(bval, k(!seg & 0x1f), l));
+                let j = self.push(s, arith::ori(min_lane, sel, l));
+                (j, ops.cmpi(CmpiPredicate::Sle, j, max_lane))
+            }
+        };
+        let src = ops.select(ok, j, lane);
+        let half = self.push(s, arith::andi(tid, k(32), l));
+        let hw = self.push(s, arith::ori(half, src, l));
+        let addr = self.push(s, arith::shli(hw, k(2), l));
+        let r = self.intrinsic(s, "llvm.amdgcn.ds.bpermute", &[addr, self.word(s, value)], self.i32_type());
+        self.bits_to_reg(s, r, self.reg_ty(value))
     }
 
     /// `ldmatrix.sync.aligned.m8n8.x{count}[.trans].shared.b16`; the result is `u32x{count}`.
@@ -80,7 +126,7 @@ impl<'c> Emitter<'c, '_> {
         let ptr = self.shared_ptr(s, buf, s.get(offset));
         let addr = self.push(s, OperationBuilder::new("llvm.ptrtoint", self.loc).add_operands(&[ptr]).add_results(&[self.i32_type()]).build().expect("valid operation"));
         let mut args = vec![addr];
-        args.extend(self.words(s, s.get(value), count));
+        args.extend(self.words(s, value, count));
         let regs: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
         let asm = format!("stmatrix.sync.aligned.m8n8.x{count}{}.shared.b16 [$0], {{{}}};", if trans { ".trans" } else { "" }, regs.join(", "));
         let constraints = format!("{},~{{memory}}", vec!["r"; count as usize + 1].join(","));
@@ -88,10 +134,11 @@ impl<'c> Emitter<'c, '_> {
         Ok(())
     }
 
-    /// `mma.sync.aligned.{kind}.row.col`: A `u32x4`, B `u32x2`, C and D `f32x4` (`i32x4`).
+    /// `mma.sync.aligned.{kind}.row.col`: A of 128 bits, B of 64 (`u32x4`/`u32x2`, or the same bits
+    /// as `f16x8`/`f16x4`...), C and D `f32x4` (`i32x4`).
     pub fn mma<'a>(&self, s: &Scope<'c, 'a>, kind: MmaKind, a: Reg, b: Reg, c: Reg) -> Value<'c, 'a> {
-        let mut args = self.words(s, s.get(a), 4);
-        args.extend(self.words(s, s.get(b), 2));
+        let mut args = self.words(s, a, 4);
+        args.extend(self.words(s, b, 2));
         if kind == MmaKind::M16N8K16F16 {
             // The f16 variant takes its A and B registers as <2 x half>.
             let h2 = self.ty(Ty::F16X2);
@@ -116,15 +163,66 @@ impl<'c> Emitter<'c, '_> {
         (0..ty.lanes).map(|i| self.extract(s, v, ty, i)).collect()
     }
 
-    /// `lop3.b32 d, a, b, c, lut` (inline PTX: LLVM selects lop3 itself only from bit operations).
+    /// `lop3.b32 d, a, b, c, lut` (inline PTX: LLVM selects lop3 itself only from bit operations;
+    /// on AMD the sum of the LUT's minterms).
     pub fn lop3<'a>(&self, s: &Scope<'c, 'a>, a: Reg, b: Reg, c: Reg, lut: u8) -> Value<'c, 'a> {
         let args = [self.word(s, a), self.word(s, b), self.word(s, c)];
+        if self.is_amd() {
+            use melior::dialect::arith;
+            let l = self.loc;
+            let ones = self.i32_const(s, -1);
+            let not: Vec<Value> = args.iter().map(|x| self.push(s, arith::xori(*x, ones, l))).collect();
+            let mut d = self.i32_const(s, 0);
+            for i in (0..8).filter(|i| lut >> i & 1 == 1) {
+                let pick = |k: usize, bit: u32| if i >> bit & 1 == 1 { args[k] } else { not[k] };
+                let t = self.push(s, arith::andi(pick(0, 2), pick(1, 1), l));
+                let t = self.push(s, arith::andi(t, pick(2, 0), l));
+                d = self.push(s, arith::ori(d, t, l));
+            }
+            return d;
+        }
         self.inline_asm(s, &format!("lop3.b32 $0, $1, $2, $3, {lut};"), "=r,r,r,r", &args, Some(self.i32_type()), false).expect("one result")
     }
 
-    /// `prmt.b32 d, a, b, sel` in the default mode.
+    /// `prmt.b32 d, a, b, sel` in the default mode (on AMD, byte by byte with shifts).
     pub fn prmt<'a>(&self, s: &Scope<'c, 'a>, a: Reg, b: Reg, sel: Reg) -> Value<'c, 'a> {
         let args = [self.word(s, a), self.word(s, b), self.word(s, sel)];
+        if self.is_amd() {
+            return self.prmt_bits(s, args[0], args[1], args[2]);
+        }
         self.intrinsic(s, "llvm.nvvm.prmt", &args, self.i32_type())
+    }
+
+    /// `prmt`'s default mode from bit operations: byte `i` of the result is byte `sel[4i+2:4i]` of
+    /// `{b, a}`, or its sign replicated when `sel[4i+3]` is set (`thread::prmt`).
+    fn prmt_bits<'a>(&self, s: &Scope<'c, 'a>, a: Value<'c, 'a>, b: Value<'c, 'a>, sel: Value<'c, 'a>) -> Value<'c, 'a> {
+        use melior::dialect::arith::{self, CmpiPredicate};
+        use melior::ir::r#type::IntegerType;
+        let l = self.loc;
+        let i64t: Type = IntegerType::new(self.ctx, 64).into();
+        let k64 = |v: i64| self.int_const(s, i64t, v);
+        let lo = self.push(s, arith::extui(a, i64t, l));
+        let hi = self.push(s, arith::extui(b, i64t, l));
+        let hi = self.push(s, arith::shli(hi, k64(32), l));
+        let src = self.push(s, arith::ori(lo, hi, l));
+        let sel = self.push(s, arith::extui(sel, i64t, l));
+        let mut d = k64(0);
+        for i in 0..4 {
+            let nib = self.push(s, arith::shrui(sel, k64(4 * i), l));
+            let nib = self.push(s, arith::andi(nib, k64(0xf), l));
+            let which = self.push(s, arith::andi(nib, k64(7), l));
+            let at = self.push(s, arith::shli(which, k64(3), l));
+            let byte = self.push(s, arith::shrui(src, at, l));
+            let byte = self.push(s, arith::andi(byte, k64(0xff), l));
+            let sign = self.push(s, arith::andi(byte, k64(0x80), l));
+            let negative = s.ops(self.loc, self.ctx).cmpi(CmpiPredicate::Ne, sign, k64(0));
+            let replicated = s.ops(self.loc, self.ctx).select(negative, k64(0xff), k64(0));
+            let sign_mode = self.push(s, arith::andi(nib, k64(8), l));
+            let sign_mode = s.ops(self.loc, self.ctx).cmpi(CmpiPredicate::Ne, sign_mode, k64(0));
+            let byte = s.ops(self.loc, self.ctx).select(sign_mode, replicated, byte);
+            let byte = self.push(s, arith::shli(byte, k64(8 * i), l));
+            d = self.push(s, arith::ori(d, byte, l));
+        }
+        self.push(s, arith::trunci(d, self.i32_type(), l))
     }
 }
