@@ -54,14 +54,14 @@ fn source_errors() {
 
 #[test]
 fn backend_limitation_points_at_the_source() {
-    let text = fails(&["build", "tests/bad/gpu_unsupported.tile", "--target", "sm_90", "--emit", "ptx"], "\0");
+    let text = fails(&["build", "tests/bad/gpu_unsupported.tile", "--target", "sm_90", "--emit", "ptx", "--codegen", "direct"], "\0");
     insta::assert_snapshot!("backend__gpu_unsupported", text);
 }
 
 /// `--codegen thread` on a kernel the lowering refuses: the lowering's own diagnostic, at its source.
 #[test]
 fn thread_codegen_refusal_points_at_the_source() {
-    let text = fails(&["build", "tests/kernels/loops.tile", "--target", "sm_90", "--emit", "ptx", "--codegen", "thread"], "\0");
+    let text = fails(&["build", "tests/bad/packed_masked_store.tile", "--target", "sm_90", "--emit", "ptx", "--codegen", "thread"], "\0");
     insta::assert_snapshot!("backend__thread_codegen_refused", text);
 }
 

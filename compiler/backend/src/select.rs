@@ -84,7 +84,7 @@ pub fn choose<'c>(context: &'c Context, kernel: &Kernel, target: Target, codegen
     if codegen == Codegen::Direct {
         return Ok((None, KernelPath::Direct { fallback: None }));
     }
-    let program = match tilec_core::lower::lower(kernel) {
+    let program = match tilec_core::lower::lower_with(kernel, &target.lowering_options()) {
         Ok(p) => p,
         Err(d) if codegen == Codegen::Auto => return direct(d.message),
         Err(d) => return Err(CodegenError::Lowering(Box::new(d))),

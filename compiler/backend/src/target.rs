@@ -42,6 +42,16 @@ impl Target {
         }
     }
 
+    /// What the thread-level lowering may select on this target: mma.sync, ldmatrix and cp.async on
+    /// NVIDIA (and stmatrix from sm_90); scalar instructions on AMD, where `dot` becomes FMAs.
+    pub fn lowering_options(self) -> tilec_core::lower::Options {
+        match self {
+            Target::Sm80 => tilec_core::lower::Options::SM80,
+            Target::Sm90 => tilec_core::lower::Options::SM90,
+            Target::Gfx90a | Target::Gfx942 => tilec_core::lower::Options::SCALAR,
+        }
+    }
+
     pub fn triple(self) -> &'static str {
         match self.vendor() {
             Vendor::Nvidia => "nvptx64-nvidia-cuda",

@@ -38,7 +38,7 @@
 //!     from the operand slots of the same thread, which inference's layouts guarantee (repack.rs).
 //!
 //! Everything else (`atomic_add`, `print`, packed stores a thread does not own whole bytes of) is
-//! refused with a diagnostic at its source; the interpreter and the GPU backend run those.
+//! refused with a diagnostic at its source; the tile interpreter runs those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
@@ -142,7 +142,7 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
 
 fn refuse(span: Span, message: &str) -> Diagnostic {
     Diagnostic::at(span, message.to_string(), "not lowered to the thread-level program yet")
-        .with_note("the interpreter (`--device cpu`) and the GPU backend run every construct")
+        .with_note("the tile interpreter (`tilec run --device cpu`) runs every construct of the language")
 }
 
 /// The state of lowering one kernel: the builder, and the registers of every tile IR value so far.
