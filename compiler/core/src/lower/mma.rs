@@ -188,8 +188,11 @@ impl Lowering<'_> {
         let frags_a = self.fragments(a, &sel.a, &sel.feed_a, staged_a.as_ref(), sel.atom_values[0], at)?;
         let frags_b = self.fragments(b, &sel.b, &sel.feed_b, staged_b.as_ref(), sel.atom_values[1], at)?;
         if staged {
-            // The staging tiles are written again when this dot runs again (in a loop).
+            // The staging tiles are written again when this dot runs again (in a loop), or reused.
             self.b.bar_sync();
+            for st in staged_a.iter().chain(&staged_b) {
+                self.release_scratch(st.buf);
+            }
         }
         let racc = self.get(acc);
         let nc = sel.atom_values[2];
@@ -299,7 +302,7 @@ impl Lowering<'_> {
         let swizzle = choose(&both).or_else(|| choose(&loads)).unwrap_or_else(Swizzle::identity);
 
         let name = if matches!(feed, Feed::Ldmatrix { trans: true, .. }) { "mma_b" } else { "mma_a" };
-        let buf = self.shared(name, rows * cols * bits / 8, at)?;
+        let buf = self.scratch(name, rows * cols * bits / 8, at)?;
         let regs = self.get(v);
         let (coords, first) = self.slots_in(&src, at)?;
         let (cols_r, bytes) = (self.b.i64(cols), self.b.i64(bits / 8));

@@ -47,6 +47,7 @@ mod control;
 mod memory;
 mod mma;
 mod packed;
+mod scratch;
 mod shared_tiles;
 mod shuffle;
 
@@ -118,6 +119,7 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
         env: HashMap::new(),
         converted: HashMap::new(),
         shared_bytes: 0,
+        scratch_plan: Default::default(),
         applied,
         shared_tiles: Default::default(),
         divisibility,
@@ -151,8 +153,10 @@ struct Lowering<'k> {
     env: HashMap<ValueId, Vec<Reg>>,
     /// Operands of the instruction being lowered that were converted for it: their layout there.
     converted: HashMap<ValueId, TvLayout>,
-    /// Static shared memory allocated so far (exchanges, staged `dot` operands).
+    /// Static shared memory of the kernel's own `shared<T>` tiles.
     shared_bytes: u32,
+    /// The placement of the lowering's scratch buffers after the tiles (`scratch.rs`).
+    scratch_plan: scratch::ScratchPlan,
     /// Which of the inferred conversions have been made.
     applied: Vec<bool>,
     /// The kernel's `shared<T>[...]` buffers.

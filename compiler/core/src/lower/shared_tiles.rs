@@ -97,12 +97,14 @@ impl Lowering<'_> {
             if buf.dtype.is_bool() || buf.dtype.bits() % 8 != 0 {
                 return Err(refuse(buf.span, &format!("the thread-level lowering cannot keep `{}` tiles in shared memory yet", buf.dtype)));
             }
-            let bytes = buf.nbytes() as i64;
-            if i64::from(self.shared_bytes) + bytes > 48 * 1024 {
+            let bytes = buf.nbytes() as u64;
+            let total = u64::from(self.shared_bytes) + bytes.next_multiple_of(16);
+            if total > u64::from(super::scratch::SHARED_LIMIT) {
                 let message = format!("this shared-memory buffer ({bytes} bytes) does not fit in the 48 KiB of static shared memory the thread-level lowering gives a block");
                 return Err(refuse(buf.span, &message));
             }
-            let alloc = self.shared(&format!("tile{i}"), bytes, buf.span)?;
+            self.shared_bytes = total as u32;
+            let alloc = self.b.shared(&format!("tile{i}"), bytes as u32, 16);
             self.shared_tiles.allocs.push(alloc);
         }
         collect_consts(&k.body.insts, &mut self.shared_tiles.consts);
