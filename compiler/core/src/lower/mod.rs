@@ -49,6 +49,7 @@ mod mma;
 mod packed;
 mod scratch;
 mod shared_tiles;
+mod smem_plan;
 mod shuffle;
 
 use std::collections::HashMap;
