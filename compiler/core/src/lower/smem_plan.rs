@@ -103,7 +103,7 @@ impl Lowering<'_> {
     fn ldmatrix_can_read(&self, view: &SharedView) -> bool {
         let buf = &self.kernel.shared[view.buffer];
         let r = buf.shape.len();
-        r >= 2 && buf.dtype.bits() == 16 && view.spans == [r - 2, r - 1] && (buf.shape[r - 1] * 2) % 16 == 0 && self.view_alignment(view) == 16
+        r >= 2 && buf.dtype.bits() == 16 && view.spans == [r - 2, r - 1] && (buf.shape[r - 1] * 2).is_multiple_of(16) && self.view_alignment(view) == 16
     }
 
     /// The view's origin in its buffer's last two dimensions, where constant (else 0: the swizzle's
