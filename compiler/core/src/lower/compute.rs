@@ -62,8 +62,10 @@ impl Lowering<'_> {
             next
         });
         self.b = outer;
-        // The buffers are written again when this runs again (in a loop).
+        // The buffers are written again when this runs again (in a loop), or reused by later ones.
         self.b.bar_sync();
+        self.release_scratch(abuf);
+        self.release_scratch(bbuf);
         Ok(results)
     }
 
@@ -192,7 +194,7 @@ impl Lowering<'_> {
         if threads % layout_threads != 0 {
             return Err(refuse(inst.span, "this reduction needs a cross-warp exchange the thread-level lowering cannot lay out yet"));
         }
-        let buf = self.shared("reduce", threads * partial.len() as i64 * bytes, inst.span)?;
+        let buf = self.scratch("reduce", threads * partial.len() as i64 * bytes, inst.span)?;
         let n = partial.len() as i64;
         let slot_bytes = self.b.i64(n * bytes);
         let elem = self.b.i64(bytes);
@@ -228,8 +230,9 @@ impl Lowering<'_> {
             }
             out.push(total.expect("a mode has at least one step"));
         }
-        // The buffer is reused when the reduction runs again (in a loop).
+        // The buffer is reused when the reduction runs again (in a loop), or by a later one.
         self.b.bar_sync();
+        self.release_scratch(buf);
         Ok(out)
     }
 

@@ -266,25 +266,14 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    /// A fresh shared buffer of `bytes` bytes (16-byte aligned), within the 48 KiB of static shared
-    /// memory a block may have.
-    pub(super) fn shared(&mut self, name: &str, bytes: i64, at: Span) -> Result<usize, Diagnostic> {
-        let bytes = u32::try_from(bytes).ok().filter(|b| self.shared_bytes + b.next_multiple_of(16) <= 48 * 1024);
-        let Some(bytes) = bytes else {
-            return Err(refuse(at, "the thread-level lowering would need more than 48 KiB of shared memory to exchange tiles here"));
-        };
-        self.shared_bytes += bytes.next_multiple_of(16);
-        Ok(self.b.shared(name, bytes, 16))
-    }
-
-    /// Writes tile registers `regs` (layout `l`, element type `dt`) row-major into a fresh shared
-    /// buffer, one writer per element, then waits at a barrier. Elements narrower than a byte (bool,
+    /// Writes tile registers `regs` (layout `l`, element type `dt`) row-major into a fresh scratch
+    /// buffer (`scratch.rs`), one writer per element, then waits at a barrier. Elements narrower than a byte (bool,
     /// u4, f6e3m2, ...) travel as their code in a u8. Returns the buffer and the type it holds. Slots
     /// adjacent along the last dimension go in one store of up to 16 bytes ([`staged_groups`]).
     pub(super) fn stage(&mut self, regs: &[Reg], l: &TvLayout, dt: DType, at: Span) -> Result<(usize, DType), Diagnostic> {
         let held = if dt.is_sub_byte() { DType::U8 } else { dt };
         let bytes = i64::from(held.bits() / 8);
-        let buf = self.shared("exchange", l.size() * bytes, at)?;
+        let buf = self.scratch("exchange", l.size() * bytes, at)?;
         let (coords, first) = self.slots_in(l, at)?;
         for g in staged_groups(l, held) {
             let off = self.row_major(&coords[g[0]], l.shape(), bytes);
@@ -323,8 +312,9 @@ impl Lowering<'_> {
     pub(super) fn relayout(&mut self, regs: &[Reg], dt: DType, from: &TvLayout, to: &TvLayout, at: Span) -> Result<Vec<Reg>, Diagnostic> {
         let (buf, held) = self.stage(regs, from, dt, at)?;
         let out = self.gather(buf, held, dt, to, at)?;
-        // The buffer is written again when this runs again (in a loop).
+        // The buffer is written again when this runs again (in a loop), or reused by a later one.
         self.b.bar_sync();
+        self.release_scratch(buf);
         Ok(out)
     }
 

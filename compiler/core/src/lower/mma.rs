@@ -39,7 +39,7 @@ use tilec_layout::{tv, IntTuple, Layout, Swizzle, TvLayout};
 
 /// How one operand reaches the mma.
 #[derive(Clone, Debug)]
-enum Feed {
+pub(super) enum Feed {
     /// From the operand's registers, which hold the fragment layout (after inference's conversion
     /// where it asked for one).
     Registers,
@@ -64,12 +64,47 @@ pub(super) struct MmaDot {
     feed_b: Feed,
 }
 
-/// Where an `ldmatrix` operand was staged.
-struct Staged {
-    buf: usize,
-    swizzle: Swizzle,
-    /// Elements per row of the row-major staging tile.
-    cols: i64,
+/// Where an `ldmatrix` operand lies in shared memory: a staging tile of its own, or the view of a
+/// kernel `shared<T>` buffer it was loaded from (`smem_plan.rs`).
+pub(super) struct Staged {
+    pub(super) buf: usize,
+    /// The swizzle of the buffer's element offsets.
+    pub(super) swizzle: Swizzle,
+    /// Elements between consecutive rows of the tile in the buffer.
+    pub(super) cols: i64,
+    /// Element offset of the tile's origin in the buffer (`None`: 0).
+    pub(super) origin: Option<Reg>,
+    /// Whether this is a staging buffer of the dot's own (written here, released after the dot).
+    pub(super) own: bool,
+}
+
+/// The `ldmatrix` variants that can load an operand: `.x4` for A; `.x4.trans` (two n8 fragments) or
+/// `.x2.trans` for a row-major `B [K, N]`.
+const LDMATRIX_A: &[(u32, bool)] = &[(4, false)];
+const LDMATRIX_B: &[(u32, bool)] = &[(4, true), (2, true)];
+
+/// The fragment layouts of a dot selected for mma, its atoms (A, B, C), the A and B quotients by
+/// their atoms, and the pairing of the C atoms with them along K.
+struct Fragments {
+    kind: MmaKind,
+    a: TvLayout,
+    b: TvLayout,
+    c: TvLayout,
+    atoms: [TvLayout; 3],
+    qa: TvLayout,
+    qb: TvLayout,
+    steps: Vec<Vec<(usize, usize)>>,
+}
+
+/// The first `ldmatrix` variant of `candidates` whose layout the fragment layout `wanted`
+/// (`= q * atom`) divides into whole fragments: `wanted = issues * inner * atom`.
+fn ldmatrix_feed(wanted: &TvLayout, atom: &TvLayout, q: &TvLayout, candidates: &[(u32, bool)]) -> Option<Feed> {
+    candidates.iter().find_map(|&(count, trans)| {
+        let ldm = atoms::ldmatrix(count, trans).ok()?;
+        let (issues, inner) = (wanted.div_right(&ldm).ok()?, ldm.div_right(atom).ok()?);
+        // The atom quotient's slots are `inner`'s fastest.
+        (inner.num_threads() == 1 && issues.product(&inner).ok().as_ref() == Some(q)).then(|| Feed::Ldmatrix { count, trans, ldm, per_issue: inner.num_values(), issues })
+    })
 }
 
 /// The mma instruction for operands of `input` accumulating in `acc`, and its atom names.
@@ -110,6 +145,18 @@ impl Lowering<'_> {
     /// The `mma.sync` selection for `inst`, if it is a dot the module's rule admits.
     pub(super) fn select_mma(&self, inst: &Inst) -> Option<MmaDot> {
         let Op::Dot { a, b, .. } = inst.op else { return None };
+        let f = self.mma_fragments(inst)?;
+        let [atom_a, atom_b, atom_c] = &f.atoms;
+        let feed_a = self.feed(a, &f.a, atom_a, &f.qa, LDMATRIX_A);
+        let feed_b = self.feed(b, &f.b, atom_b, &f.qb, LDMATRIX_B);
+        let nv = |l: &TvLayout| l.num_values() as usize;
+        Some(MmaDot { kind: f.kind, atom_values: [nv(atom_a), nv(atom_b), nv(atom_c)], a: f.a, b: f.b, c: f.c, steps: f.steps, feed_a, feed_b })
+    }
+
+    /// The fragment plan of `inst` when it is a dot the module's rule admits, whatever its operands'
+    /// own layouts.
+    fn mma_fragments(&self, inst: &Inst) -> Option<Fragments> {
+        let Op::Dot { a, b, .. } = inst.op else { return None };
         if !self.options.mma {
             return None;
         }
@@ -129,29 +176,38 @@ impl Lowering<'_> {
             return None;
         }
         let steps = pair_steps(&qa, &qb, &qc)?;
-        let feed_a = self.feed(a, &plan.a, &atom_a, &qa, &[(4, false)]);
-        let feed_b = self.feed(b, &plan.b, &atom_b, &qb, &[(4, true), (2, true)]);
-        let nv = |l: &TvLayout| l.num_values() as usize;
-        Some(MmaDot { kind, a: plan.a.clone(), b: plan.b.clone(), c: plan.c.clone(), atom_values: [nv(&atom_a), nv(&atom_b), nv(&atom_c)], steps, feed_a, feed_b })
+        Some(Fragments { kind, a: plan.a.clone(), b: plan.b.clone(), c: plan.c.clone(), atoms: [atom_a, atom_b, atom_c], qa, qb, steps })
     }
 
-    /// How operand `v` (fragment layout `wanted` = `q * atom`) reaches the mma: its registers when
-    /// they are in `wanted` already (or `ldmatrix` is unavailable or does not divide), else the
-    /// first `ldmatrix` variant of `candidates` whose layout `wanted` divides into whole fragments.
+    /// How operand `operand` (0: A, 1: B) of `inst` would be read by `ldmatrix` from a tile in shared
+    /// memory, whatever layout its registers have: `None` when `inst` is not selected for mma, the
+    /// target has no `ldmatrix`, or the fragment layout divides no `ldmatrix` layout.
+    pub(super) fn ldmatrix_feed_of(&self, inst: &Inst, operand: usize) -> Option<Feed> {
+        let f = self.mma_fragments(inst)?;
+        if !self.options.ldmatrix {
+            return None;
+        }
+        match operand {
+            0 => ldmatrix_feed(&f.a, &f.atoms[0], &f.qa, LDMATRIX_A),
+            _ => ldmatrix_feed(&f.b, &f.atoms[1], &f.qb, LDMATRIX_B),
+        }
+    }
+
+    /// How operand `v` (fragment layout `wanted` = `q * atom`) reaches the mma: by `ldmatrix` straight
+    /// from the shared tile it was loaded from when the plan says so (`smem_plan.rs`); else its
+    /// registers when they are in `wanted` already (or `ldmatrix` is unavailable or does not
+    /// divide); else staged for the first `ldmatrix` variant of `candidates` that fits.
     fn feed(&self, v: ValueId, wanted: &TvLayout, atom: &TvLayout, q: &TvLayout, candidates: &[(u32, bool)]) -> Feed {
+        if self.reads_tile_directly(v) {
+            if let Some(feed) = ldmatrix_feed(wanted, atom, q, candidates) {
+                return feed;
+            }
+        }
         let Some(have) = self.layouts.of(v) else { return Feed::Registers };
         if have == wanted || !self.options.ldmatrix || have.rank() != 2 {
             return Feed::Registers;
         }
-        for &(count, trans) in candidates {
-            let Ok(ldm) = atoms::ldmatrix(count, trans) else { continue };
-            let (Ok(issues), Ok(inner)) = (wanted.div_right(&ldm), ldm.div_right(atom)) else { continue };
-            // `wanted = issues * inner * atom`: the atom quotient's slots are `inner`'s fastest.
-            if inner.num_threads() == 1 && issues.product(&inner).ok().as_ref() == Some(q) {
-                return Feed::Ldmatrix { count, trans, ldm, per_issue: inner.num_values(), issues };
-            }
-        }
-        Feed::Registers
+        ldmatrix_feed(wanted, atom, q, candidates).unwrap_or(Feed::Registers)
     }
 
     /// Whether the dot `inst` loads the operand of conversion `c` itself (staged for `ldmatrix`),
@@ -179,17 +235,22 @@ impl Lowering<'_> {
         if lacc.as_ref() != Some(&sel.c) || lres.as_ref() != Some(&sel.c) {
             return Err(refuse(at, "this dot's accumulator is not in the mma fragment layout inference planned; layout inference should have converted it"));
         }
-        let staged_a = self.stage_for_ldmatrix(a, &sel.feed_a, input, at)?;
-        let staged_b = self.stage_for_ldmatrix(b, &sel.feed_b, input, at)?;
-        let staged = staged_a.is_some() || staged_b.is_some();
+        // An operand read straight from the kernel's shared tile needs no staging and no barrier of
+        // the dot's own: ordering the tile's writers and readers is the kernel's, as for `load`.
+        let staged_a = match self.direct_tile_read(a) { Some(st) => Some(st), None => self.stage_for_ldmatrix(a, &sel.feed_a, input, at)? };
+        let staged_b = match self.direct_tile_read(b) { Some(st) => Some(st), None => self.stage_for_ldmatrix(b, &sel.feed_b, input, at)? };
+        let staged = staged_a.iter().chain(&staged_b).any(|st| st.own);
         if staged {
             self.b.bar_sync();
         }
         let frags_a = self.fragments(a, &sel.a, &sel.feed_a, staged_a.as_ref(), sel.atom_values[0], at)?;
         let frags_b = self.fragments(b, &sel.b, &sel.feed_b, staged_b.as_ref(), sel.atom_values[1], at)?;
         if staged {
-            // The staging tiles are written again when this dot runs again (in a loop).
+            // The staging tiles are written again when this dot runs again (in a loop), or reused.
             self.b.bar_sync();
+            for st in staged_a.iter().chain(&staged_b).filter(|st| st.own) {
+                self.release_scratch(st.buf);
+            }
         }
         let racc = self.get(acc);
         let nc = sel.atom_values[2];
@@ -250,6 +311,10 @@ impl Lowering<'_> {
                     let col = self.b.add(col, lane_col);
                     let elem = self.b.mul(row, cols);
                     let elem = self.b.add(elem, col);
+                    let elem = match st.origin {
+                        Some(origin) => self.b.add(origin, elem),
+                        None => elem,
+                    };
                     let elem = self.swizzled(st.swizzle, elem);
                     let off = self.b.mul(elem, bytes);
                     let frag = self.b.ldmatrix(st.buf, off, *count, *trans);
@@ -299,7 +364,7 @@ impl Lowering<'_> {
         let swizzle = choose(&both).or_else(|| choose(&loads)).unwrap_or_else(Swizzle::identity);
 
         let name = if matches!(feed, Feed::Ldmatrix { trans: true, .. }) { "mma_b" } else { "mma_a" };
-        let buf = self.shared(name, rows * cols * bits / 8, at)?;
+        let buf = self.scratch(name, rows * cols * bits / 8, at)?;
         let regs = self.get(v);
         let (coords, first) = self.slots_in(&src, at)?;
         let (cols_r, bytes) = (self.b.i64(cols), self.b.i64(bits / 8));
@@ -312,19 +377,6 @@ impl Lowering<'_> {
             let value = if run.len() == 1 { run[0] } else { self.b.pack(run) };
             self.b.store_shared(buf, off, value, Some(first));
         }
-        Ok(Some(Staged { buf, swizzle, cols }))
-    }
-
-    /// `sw` applied to element offset `elem` (an i64 register), as `Swizzle::apply` does.
-    fn swizzled(&mut self, sw: Swizzle, elem: Reg) -> Reg {
-        if sw.is_identity() {
-            return elem;
-        }
-        let (b, m, s) = sw.params();
-        let mask = self.b.i64(((1i64 << b) - 1) << (m + s.max(0)));
-        let bits = self.b.binary(crate::thread::BinOp::And, elem, mask);
-        let shift = self.b.i64(s.abs());
-        let moved = if s >= 0 { self.b.shr(bits, shift) } else { self.b.shl(bits, shift) };
-        self.b.xor(elem, moved)
+        Ok(Some(Staged { buf, swizzle, cols, origin: None, own: true }))
     }
 }

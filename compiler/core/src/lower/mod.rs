@@ -53,7 +53,9 @@ mod mma;
 mod packed;
 mod repack;
 mod scan;
+mod scratch;
 mod shared_tiles;
+mod smem_plan;
 mod shuffle;
 
 use std::collections::HashMap;
@@ -124,6 +126,7 @@ pub fn lower_with(kernel: &Kernel, options: &Options) -> Result<Program, Diagnos
         env: HashMap::new(),
         converted: HashMap::new(),
         shared_bytes: 0,
+        scratch_plan: Default::default(),
         applied,
         shared_tiles: Default::default(),
         divisibility,
@@ -157,8 +160,10 @@ struct Lowering<'k> {
     env: HashMap<ValueId, Vec<Reg>>,
     /// Operands of the instruction being lowered that were converted for it: their layout there.
     converted: HashMap<ValueId, TvLayout>,
-    /// Static shared memory allocated so far (exchanges, staged `dot` operands).
+    /// Static shared memory of the kernel's own `shared<T>` tiles.
     shared_bytes: u32,
+    /// The placement of the lowering's scratch buffers after the tiles (`scratch.rs`).
+    scratch_plan: scratch::ScratchPlan,
     /// Which of the inferred conversions have been made.
     applied: Vec<bool>,
     /// The kernel's `shared<T>[...]` buffers.

@@ -247,7 +247,7 @@ impl Lowering<'_> {
         let wt = word(acc);
         let bytes = i64::from(wt.bits() / 8);
         let n = distinct.len() as i64;
-        let buf = self.shared("scan", threads * n * bytes, at)?;
+        let buf = self.scratch("scan", threads * n * bytes, at)?;
         let row = self.b.i64(n * bytes);
         let mine = self.b.mul(self.tid, row);
         for (r, &x) in distinct.iter().enumerate() {
@@ -290,8 +290,9 @@ impl Lowering<'_> {
             let total = run.expect("a level has digits");
             done.insert(x, (before.expect("a level has at least two digits"), total));
         }
-        // The buffer is written again when the scan runs again (in a loop).
+        // The buffer is written again when the scan runs again (in a loop), or reused by a later exchange.
         self.b.bar_sync();
+        self.release_scratch(buf);
         let zero = self.b.i64(0);
         let not_first = self.b.cmp(CmpOp::Ne, digit, zero);
         for v in 0..s.len() {

@@ -4,7 +4,13 @@
 //!
 //! What this guarantees:
 //! * every buffer the kernel declares is one static [`crate::thread::SharedAlloc`] (16-byte
-//!   aligned, row-major, counted against the block's 48 KiB), allocated before the body;
+//!   aligned, counted against the block's 48 KiB), allocated before the body. Its elements are
+//!   row-major, then permuted by the buffer's swizzle (`smem_plan.rs`; the identity unless the
+//!   buffer feeds `ldmatrix`): *every* access — `cp.async` chunks, element copies, `ld`/`st.shared`,
+//!   `ldmatrix` — addresses element `e` at `swizzle(e)`, and the swizzle keeps every aligned run of
+//!   16 bytes together, so the vector accesses below stay whole;
+//! * a `load(view)` whose only use is a `dot` that reads it by `ldmatrix` straight from the buffer
+//!   (`smem_plan.rs`) emits no loads: it records where the view lies, and the dot reads there;
 //! * `load(view)` gives each thread the elements of its slots in the layout inference chose for the
 //!   result, `store(view, x)` writes each element once (by its first holder); a run of slots that is
 //!   contiguous in the buffer and aligned — statically known: constant offsets, or runtime offsets
@@ -24,9 +30,10 @@ use crate::diag::Diagnostic;
 use crate::syntax::Span;
 use crate::thread::{BinOp, CmpOp, Reg, Ty};
 use crate::tir::{Dim, Inst, Literal, Op, ParamKind, SharedView, ValueId};
-use std::collections::HashMap;
+use super::mma::Staged;
+use std::collections::{HashMap, HashSet};
 use tilec_dtype::DType;
-use tilec_layout::TvLayout;
+use tilec_layout::{Swizzle, TvLayout};
 
 /// The kernel's shared buffers in the thread program, and what is known statically of the offsets
 /// that index them.
@@ -35,24 +42,32 @@ pub(super) struct SharedTiles {
     /// The thread program's allocation of each `kernel.shared` buffer.
     allocs: Vec<usize>,
     /// Integer constants of the kernel (view offsets whose alignment is known).
-    consts: HashMap<ValueId, i64>,
+    pub(super) consts: HashMap<ValueId, i64>,
+    /// The swizzle of each buffer's element offsets (`smem_plan.rs`).
+    pub(super) swizzles: Vec<Swizzle>,
+    /// `load(view)` results that a `dot` reads by `ldmatrix` straight from the buffer.
+    pub(super) direct: HashSet<ValueId>,
+    /// Where those lie, once their `load` is lowered.
+    pub(super) direct_places: HashMap<ValueId, Staged>,
 }
 
-/// Where a view of a shared buffer lies, in bytes.
+/// Where a view of a shared buffer lies.
 struct ViewPlace {
     alloc: usize,
     dtype: DType,
     /// Bytes per element.
     elem: i64,
-    /// Byte offset of the view's origin.
+    /// Element offset of the view's origin in the buffer (before the swizzle).
     base: Reg,
+    /// The buffer's swizzle of element offsets.
+    swizzle: Swizzle,
     /// A power of two (at most 16) that divides `base` in every thread.
     base_align: i64,
     /// Buffer stride (in elements) of each dimension of the tile.
     strides: Vec<i64>,
 }
 
-fn gcd(a: i64, b: i64) -> i64 {
+pub(super) fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 {
         a.abs()
     } else {
@@ -61,7 +76,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 /// The largest power of two, at most 16, that divides `x` (16 for 0).
-fn pow2_align(x: i64) -> i64 {
+pub(super) fn pow2_align(x: i64) -> i64 {
     if x == 0 {
         16
     } else {
@@ -93,20 +108,55 @@ impl Lowering<'_> {
     /// Allocates every shared buffer the kernel declares.
     pub(super) fn allocate_shared_tiles(&mut self) -> Result<(), Diagnostic> {
         let k = self.kernel;
+        collect_consts(&k.body.insts, &mut self.shared_tiles.consts);
+        self.plan_shared_tiles();
         for (i, buf) in k.shared.iter().enumerate() {
             if buf.dtype.is_bool() || buf.dtype.bits() % 8 != 0 {
                 return Err(refuse(buf.span, &format!("the thread-level lowering cannot keep `{}` tiles in shared memory yet", buf.dtype)));
             }
-            let bytes = buf.nbytes() as i64;
-            if i64::from(self.shared_bytes) + bytes > 48 * 1024 {
+            let bytes = buf.nbytes() as u64;
+            let total = u64::from(self.shared_bytes) + bytes.next_multiple_of(16);
+            if total > u64::from(super::scratch::SHARED_LIMIT) {
                 let message = format!("this shared-memory buffer ({bytes} bytes) does not fit in the 48 KiB of static shared memory the thread-level lowering gives a block");
                 return Err(refuse(buf.span, &message));
             }
-            let alloc = self.shared(&format!("tile{i}"), bytes, buf.span)?;
+            self.shared_bytes = total as u32;
+            let sw = self.shared_tiles.swizzles[i];
+            let name = if sw.is_identity() { format!("tile{i}") } else { format!("tile{i}.{sw}") };
+            let alloc = self.b.shared(&name, bytes as u32, 16);
             self.shared_tiles.allocs.push(alloc);
         }
-        collect_consts(&k.body.insts, &mut self.shared_tiles.consts);
         Ok(())
+    }
+
+    /// Row-major element strides of shared buffer `buffer`.
+    pub(super) fn buffer_strides(&self, buffer: usize) -> Vec<i64> {
+        let shape = &self.kernel.shared[buffer].shape;
+        let mut row = vec![1i64; shape.len()];
+        for d in (0..shape.len().saturating_sub(1)).rev() {
+            row[d] = row[d + 1] * shape[d + 1] as i64;
+        }
+        row
+    }
+
+    /// A power of two (at most 16) that divides the byte offset of `view`'s origin in every thread:
+    /// constant offsets by their value, the others by their dimension's stride.
+    pub(super) fn view_alignment(&self, view: &SharedView) -> i64 {
+        let elem = i64::from(self.kernel.shared[view.buffer].dtype.bits() / 8);
+        let row = self.buffer_strides(view.buffer);
+        let mut align = 16i64;
+        for (d, o) in view.offsets.iter().enumerate() {
+            align = gcd(align, self.shared_tiles.consts.get(o).map_or(1, |&c| c) * row[d] * elem);
+        }
+        pow2_align(align)
+    }
+
+    /// The byte offset of element `elem` (an i64 register) of the buffer at `place`, through its
+    /// swizzle: the one address function of every access to the buffer.
+    fn element_address(&mut self, place: &ViewPlace, elem: Reg) -> Reg {
+        let e = self.swizzled(place.swizzle, elem);
+        let bytes = self.b.i64(place.elem);
+        self.b.mul(e, bytes)
     }
 
     /// Where `view`, a tile of `shape`, lies in its buffer.
@@ -116,35 +166,27 @@ impl Lowering<'_> {
             return Err(refuse(at, "this shared-memory view's rank does not match its tile's"));
         }
         let elem = i64::from(buf.dtype.bits() / 8);
-        // Row-major element strides of the buffer.
-        let mut row = vec![1i64; buf.shape.len()];
-        for d in (0..buf.shape.len().saturating_sub(1)).rev() {
-            row[d] = row[d + 1] * buf.shape[d + 1] as i64;
-        }
+        let row = self.buffer_strides(view.buffer);
         let mut base = self.b.i64(0);
-        let mut align = 16i64;
         for (d, &o) in view.offsets.iter().enumerate() {
-            match self.shared_tiles.consts.get(&o) {
-                Some(&c) => align = gcd(align, c * row[d] * elem),
-                None => align = gcd(align, row[d] * elem),
-            }
             let off = self.get(o)[0];
-            let stride = self.b.i64(row[d] * elem);
+            let stride = self.b.i64(row[d]);
             let term = self.b.mul(off, stride);
             base = self.b.add(base, term);
         }
         let strides = view.spans.iter().map(|&d| row[d]).collect();
-        Ok(ViewPlace { alloc: self.shared_tiles.allocs[view.buffer], dtype: buf.dtype, elem, base, base_align: pow2_align(align), strides })
+        let (base_align, swizzle) = (self.view_alignment(view), self.shared_tiles.swizzles[view.buffer]);
+        Ok(ViewPlace { alloc: self.shared_tiles.allocs[view.buffer], dtype: buf.dtype, elem, base, swizzle, base_align, strides })
     }
 
-    /// The byte offset of this thread's part of layout `l` at `place`, the alignment that every
-    /// thread's offset shares, and whether the thread is the first holder of its elements.
+    /// The element offset of this thread's part of layout `l` at `place`, the byte alignment that
+    /// every thread's offset shares, and whether the thread is the first holder of its elements.
     fn thread_address(&mut self, place: &ViewPlace, l: &TvLayout) -> (Reg, i64, Reg) {
         let (part, first) = self.thread_part(l);
         let mut addr = place.base;
         for (d, t) in part.iter().enumerate() {
             if let Some(t) = t {
-                let s = self.b.i64(place.strides[d] * place.elem);
+                let s = self.b.i64(place.strides[d]);
                 let term = self.b.mul(*t, s);
                 addr = self.b.add(addr, term);
             }
@@ -158,7 +200,7 @@ impl Lowering<'_> {
         (addr, pow2_align(align), first)
     }
 
-    /// The runs of slots of layout `l` that move as one access: `(first slot, slots, byte offset
+    /// The runs of slots of layout `l` that move as one access: `(first slot, slots, element offset
     /// from the thread's address)`, each contiguous in the buffer and aligned to its size.
     fn slot_runs(&self, place: &ViewPlace, l: &TvLayout, thread_align: i64, at: Span) -> Result<Vec<(usize, usize, i64)>, Diagnostic> {
         let offs: Vec<i64> = (0..l.num_values())
@@ -174,7 +216,7 @@ impl Lowering<'_> {
             while 2 * n as i64 * place.elem <= align.min(16) && v + 2 * n <= offs.len() && (1..2 * n).all(|j| offs[v + j] == offs[v] + j as i64) {
                 n *= 2;
             }
-            runs.push((v, n, bytes));
+            runs.push((v, n, offs[v]));
             v += n;
         }
         Ok(runs)
@@ -185,15 +227,24 @@ impl Lowering<'_> {
         let result = inst.results[0];
         let shape = self.kernel.ty(result).shape().to_vec();
         let place = self.view_place(view, &shape, inst.span)?;
+        if self.shared_tiles.direct.contains(&result) {
+            // Read by its dot's `ldmatrix` from the buffer; no registers of its own (its only use).
+            let cols = place.strides.first().copied().unwrap_or(1);
+            let read = Staged { buf: place.alloc, swizzle: place.swizzle, cols, origin: Some(place.base), own: false };
+            self.shared_tiles.direct_places.insert(result, read);
+            return Ok(Vec::new());
+        }
         let Some(l) = self.layout_of(result) else {
             // A one-element tile held as a scalar.
-            return Ok(vec![self.b.load_shared(place.alloc, place.base, Ty::scalar(place.dtype))]);
+            let off = self.element_address(&place, place.base);
+            return Ok(vec![self.b.load_shared(place.alloc, off, Ty::scalar(place.dtype))]);
         };
         let (addr, align, _) = self.thread_address(&place, &l);
         let mut out = Vec::new();
-        for (_, n, bytes) in self.slot_runs(&place, &l, align, inst.span)? {
-            let at = self.b.i64(bytes);
-            let off = self.b.add(addr, at);
+        for (_, n, elems) in self.slot_runs(&place, &l, align, inst.span)? {
+            let at = self.b.i64(elems);
+            let e = self.b.add(addr, at);
+            let off = self.element_address(&place, e);
             if n == 1 {
                 out.push(self.b.load_shared(place.alloc, off, Ty::scalar(place.dtype)));
             } else {
@@ -210,13 +261,15 @@ impl Lowering<'_> {
         let place = self.view_place(view, &shape, inst.span)?;
         let regs = self.get(value);
         let Some(l) = self.layout_of(value) else {
-            self.b.store_shared(place.alloc, place.base, regs[0], None);
+            let off = self.element_address(&place, place.base);
+            self.b.store_shared(place.alloc, off, regs[0], None);
             return Ok(());
         };
         let (addr, align, first) = self.thread_address(&place, &l);
-        for (v, n, bytes) in self.slot_runs(&place, &l, align, inst.span)? {
-            let at = self.b.i64(bytes);
-            let off = self.b.add(addr, at);
+        for (v, n, elems) in self.slot_runs(&place, &l, align, inst.span)? {
+            let at = self.b.i64(elems);
+            let e = self.b.add(addr, at);
+            let off = self.element_address(&place, e);
             let x = if n == 1 { regs[v] } else { self.b.pack(&regs[v..v + n]) };
             self.b.store_shared(place.alloc, off, x, Some(first));
         }
@@ -233,21 +286,8 @@ impl Lowering<'_> {
         let rank = shape.len();
         let elem = place.elem;
         let shape: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-        // Chunk width: contiguous in the buffer, dividing the last extent, aligned in the buffer
-        // at every chunk start.
         let inner = shape[rank - 1];
-        let mut align = place.base_align;
-        for (&n, &stride) in shape.iter().zip(&place.strides).take(rank - 1) {
-            if n > 1 {
-                align = gcd(align, stride * elem);
-            }
-        }
-        let mut width = 1i64;
-        if place.strides[rank - 1] == 1 {
-            while 2 * width * elem <= pow2_align(align) && inner % (2 * width) == 0 {
-                width *= 2;
-            }
-        }
+        let width = chunk_width(&shape, &place.strides, place.base_align, elem);
         let chunk_bytes = width * elem;
         let async_ok = chunk_bytes >= 4;
 
@@ -282,9 +322,10 @@ impl Lowering<'_> {
                     digit
                 };
             }
+            // The chunk's first element in the buffer (before the swizzle).
             let mut soff = place.base;
             for (&c, &stride) in coord.iter().zip(&place.strides) {
-                let s = self.b.i64(stride * elem);
+                let s = self.b.i64(stride);
                 let term = self.b.mul(c, s);
                 soff = self.b.add(soff, term);
             }
@@ -330,12 +371,14 @@ impl Lowering<'_> {
             };
             let body = |cx: &mut Self| {
                 if !async_ok {
-                    cx.copy_elements(place.alloc, soff, param, gbyte, g_inner, rows_in, ext[rank - 1], width, place.dtype);
+                    cx.copy_elements(&place, soff, param, gbyte, g_inner, rows_in, ext[rank - 1], width);
                     return;
                 }
+                // The swizzle keeps the chunk (at most 16 aligned bytes) together.
+                let chunk_at = cx.element_address(&place, soff);
                 if width == 1 {
                     // One element: in or out, and naturally aligned.
-                    cx.async_chunk(place.alloc, soff, param, gbyte, all_in, chunk_bytes);
+                    cx.async_chunk(place.alloc, chunk_at, param, gbyte, all_in, chunk_bytes);
                     return;
                 }
                 // Wholly outside: the zero fill of a predicated-off copy.
@@ -349,8 +392,8 @@ impl Lowering<'_> {
                 let aligned = cx.b.cmp(CmpOp::Eq, mis, zero);
                 let whole = cx.b.binary(BinOp::And, all_in, aligned);
                 let fast = cx.b.binary(BinOp::Or, whole, all_out);
-                cx.if_then(fast, |cx| cx.async_chunk(place.alloc, soff, param, gbyte, all_in, chunk_bytes), |cx| {
-                    cx.copy_elements(place.alloc, soff, param, gbyte, g_inner, rows_in, ext[rank - 1], width, place.dtype)
+                cx.if_then(fast, |cx| cx.async_chunk(place.alloc, chunk_at, param, gbyte, all_in, chunk_bytes), |cx| {
+                    cx.copy_elements(&place, soff, param, gbyte, g_inner, rows_in, ext[rank - 1], width)
                 });
             };
             match live {
@@ -378,10 +421,12 @@ impl Lowering<'_> {
         self.b.cp_async(alloc, soff, param, g, bytes as u32, Some(inside));
     }
 
-    /// `width` elements copied one by one with ordinary loads and stores, zeros outside the tensor.
+    /// `width` elements from element `soff` of the buffer at `place` copied one by one with ordinary
+    /// loads and stores, zeros outside the tensor.
     #[allow(clippy::too_many_arguments)]
-    fn copy_elements(&mut self, alloc: usize, soff: Reg, param: usize, gbyte: Reg, g_inner: Reg, rows_in: Reg, extent: Reg, width: i64, dtype: DType) {
-        let elem = i64::from(dtype.bits() / 8);
+    fn copy_elements(&mut self, place: &ViewPlace, soff: Reg, param: usize, gbyte: Reg, g_inner: Reg, rows_in: Reg, extent: Reg, width: i64) {
+        let dtype = place.dtype;
+        let elem = place.elem;
         let zero = self.b.i64(0);
         let fill = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
         for j in 0..width {
@@ -395,8 +440,9 @@ impl Lowering<'_> {
             let at = self.b.add(gbyte, jb);
             let at = self.b.select(inside, at, zero);
             let x = self.b.load_global(param, at, Ty::scalar(dtype), Some(inside), Some(fill));
-            let s = self.b.add(soff, jb);
-            self.b.store_shared(alloc, s, x, None);
+            let e = self.b.add(soff, jr);
+            let s = self.element_address(place, e);
+            self.b.store_shared(place.alloc, s, x, None);
         }
     }
 
@@ -424,4 +470,25 @@ impl Lowering<'_> {
         );
         self.b = outer;
     }
+}
+
+/// The width (in elements) of the chunks `copy_async` deals out for a tile of `shape` at a view with
+/// buffer `strides` (in elements) whose origin is `base_align`-byte aligned: contiguous in the
+/// buffer, dividing the last extent, aligned in the buffer at every chunk start, at most 16 bytes.
+pub(super) fn chunk_width(shape: &[i64], strides: &[i64], base_align: i64, elem: i64) -> i64 {
+    let rank = shape.len();
+    let inner = shape[rank - 1];
+    let mut align = base_align;
+    for (&n, &stride) in shape.iter().zip(strides).take(rank - 1) {
+        if n > 1 {
+            align = gcd(align, stride * elem);
+        }
+    }
+    let mut width = 1i64;
+    if strides[rank - 1] == 1 {
+        while 2 * width * elem <= pow2_align(align) && inner % (2 * width) == 0 {
+            width *= 2;
+        }
+    }
+    width
 }

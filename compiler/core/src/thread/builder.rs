@@ -83,7 +83,14 @@ impl Builder {
 
     /// A static shared allocation of `bytes` bytes aligned to `align`; returns its index.
     pub fn shared(&mut self, name: &str, bytes: u32, align: u32) -> usize {
-        self.shared.push(SharedAlloc { name: name.to_string(), bytes, align });
+        self.shared.push(SharedAlloc { name: name.to_string(), bytes, align, at: None });
+        self.shared.len() - 1
+    }
+
+    /// A shared allocation of `bytes` bytes at byte offset `at` of the block's shared memory, which
+    /// other allocations may overlap where their live ranges do not (the caller's plan).
+    pub fn shared_at(&mut self, name: &str, bytes: u32, align: u32, at: u32) -> usize {
+        self.shared.push(SharedAlloc { name: name.to_string(), bytes, align, at: Some(at) });
         self.shared.len() - 1
     }
 

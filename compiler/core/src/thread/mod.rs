@@ -139,6 +139,9 @@ pub struct SharedAlloc {
     pub bytes: u32,
     /// Alignment of its base in bytes (a power of two, at least 16 for `ldmatrix`/`cp.async`).
     pub align: u32,
+    /// A byte offset in the block's shared memory fixed by the producer (a lowering that lets
+    /// buffers with disjoint live ranges share bytes); `None`: after the previous allocation.
+    pub at: Option<u32>,
 }
 
 /// A sequence of instructions with block arguments and yielded registers.
@@ -200,15 +203,18 @@ impl Program {
     }
 
     /// Byte offsets of the shared allocations in the block's shared memory, and its total size.
+    /// An allocation without a fixed offset (`SharedAlloc::at`) follows the previous one; fixed
+    /// ones may overlap (the producer guarantees their live ranges do not).
     pub fn shared_layout(&self) -> (Vec<u32>, u32) {
         let mut offsets = Vec::new();
-        let mut top = 0u32;
+        let (mut next, mut total) = (0u32, 0u32);
         for a in &self.shared {
             let align = a.align.max(1);
-            top = top.div_ceil(align) * align;
-            offsets.push(top);
-            top += a.bytes;
+            let start = a.at.unwrap_or_else(|| next.div_ceil(align) * align);
+            offsets.push(start);
+            next = start + a.bytes;
+            total = total.max(next);
         }
-        (offsets, top)
+        (offsets, total)
     }
 }

@@ -35,6 +35,9 @@ pub fn verify(p: &Program) -> Result<(), VerifyError> {
         if !a.align.is_power_of_two() {
             return Err(VerifyError { op: None, span: None, message: format!("shared allocation {i} (`{}`) has alignment {}, not a power of two", a.name, a.align) });
         }
+        if a.at.is_some_and(|at| at % a.align != 0) {
+            return Err(VerifyError { op: None, span: None, message: format!("shared allocation {i} (`{}`) is placed at {}, not a multiple of its alignment {}", a.name, a.at.unwrap_or(0), a.align) });
+        }
     }
     let mut v = Verifier { p, state: vec![State::Never; p.regs.len()], consts: HashMap::new(), inner: None };
     v.block(&p.body, &[])
