@@ -34,6 +34,22 @@ fn thread_path_mlir_and_ptx() {
     insta::assert_snapshot!("fold_columns.thread.mlir", stage_by("tests/kernels/fold_columns.tile", "mlir", "sm_90", "thread"));
 }
 
+/// Issue 6's matmul: f16 `dot` selected to `mma.sync` with `ldmatrix` operand loads, global loads 16
+/// bytes wide; the pipelined variant copies with `cp.async` into swizzled tiles read by `ldmatrix`.
+#[test]
+fn matmul_ptx_uses_mma_ldmatrix_and_16_byte_loads() {
+    let ptx = stage_by("examples/matmul.tile", "ptx", "sm_90", "thread");
+    for needle in ["mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32", "ldmatrix.sync.aligned.m8n8.x4.shared.b16", "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", "ld.global.v4.b32"] {
+        assert!(ptx.contains(needle), "matmul PTX lacks `{needle}`");
+    }
+    insta::assert_snapshot!("matmul.thread.sm_90.ptx", ptx);
+    let out = tilec(&["build", "examples/matmul.tile", "-D", "PIPELINED=true", "--target", "sm_80", "--emit", "ptx"]);
+    let ptx = String::from_utf8_lossy(&out.stdout);
+    for needle in ["cp.async.cg.shared.global", "cp.async.wait_group", "ldmatrix.sync.aligned.m8n8.x4.shared.b16", "mma.sync.aligned.m16n8k16"] {
+        assert!(out.status.success() && ptx.contains(needle), "pipelined matmul PTX lacks `{needle}`");
+    }
+}
+
 #[test]
 fn loops_and_casts_tile_ir_and_mlir() {
     insta::assert_snapshot!("fold_columns.tir", stage("tests/kernels/fold_columns.tile", "tir", "sm_90"));
