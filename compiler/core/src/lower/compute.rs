@@ -4,7 +4,7 @@
 use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::Xf;
-use crate::thread::{BinOp, Builder, CmpOp, Reg, ShflMode, Ty, UnOp};
+use crate::thread::{BinOp, CmpOp, Reg, ShflMode, Ty, UnOp};
 use crate::tir::{Inst, MathOp, ReduceOp, ValueId};
 use tilec_dtype::DType;
 use tilec_layout::TvLayout;
@@ -40,28 +40,22 @@ impl Lowering<'_> {
         }
         let init: Vec<Reg> = racc.iter().map(|&x| self.b.cast(x, tc)).collect();
         let (lo, hi, st) = (self.b.i32(0), self.b.i32(n_k as i32), self.b.i32(1));
-        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
-        let results = outer.for_(lo, hi, st, &init, |bld, kk, carried| {
-            std::mem::swap(bld, &mut self.b);
-            let kk = self.b.cast(kk, DType::I64);
-            let (sa, sb) = (self.b.i64(ab), self.b.i64(n_n * bb));
-            let (ka, kb) = (self.b.mul(kk, sa), self.b.mul(kk, sb));
-            let next = rows
-                .iter()
+        let results = self.b.for_(lo, hi, st, &init, |b, kk, carried| {
+            let kk = b.cast(kk, DType::I64);
+            let (sa, sb) = (b.i64(ab), b.i64(n_n * bb));
+            let (ka, kb) = (b.mul(kk, sa), b.mul(kk, sb));
+            rows.iter()
                 .zip(carried)
                 .map(|(&(ia, jb), &c)| {
-                    let oa = self.b.add(ia, ka);
-                    let ob = self.b.add(jb, kb);
-                    let x = self.b.load_shared(abuf, oa, Ty::scalar(ah));
-                    let y = self.b.load_shared(bbuf, ob, Ty::scalar(bh));
-                    let (x, y) = (self.b.cast(x, tc), self.b.cast(y, tc));
-                    self.b.fma(x, y, c)
+                    let oa = b.add(ia, ka);
+                    let ob = b.add(jb, kb);
+                    let x = b.load_shared(abuf, oa, Ty::scalar(ah));
+                    let y = b.load_shared(bbuf, ob, Ty::scalar(bh));
+                    let (x, y) = (b.cast(x, tc), b.cast(y, tc));
+                    b.fma(x, y, c)
                 })
-                .collect();
-            std::mem::swap(bld, &mut self.b);
-            next
+                .collect()
         });
-        self.b = outer;
         // The buffers are written again when this runs again (in a loop), or reused by later ones.
         self.b.bar_sync();
         self.release_scratch(abuf);

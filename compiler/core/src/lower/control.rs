@@ -11,7 +11,7 @@ use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::Role;
 use crate::syntax::Span;
-use crate::thread::{Builder, CmpOp, Reg, Ty};
+use crate::thread::{CmpOp, Reg, Ty};
 use crate::tir::{self, Inst, ValueId};
 use tilec_dtype::DType;
 
@@ -64,31 +64,7 @@ impl Lowering<'_> {
             tys.extend(std::iter::repeat_n(Ty::scalar(self.kernel.ty(*r).dtype()), n));
             counts.push(n);
         }
-        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
-        // `if_` takes both branches as closures, which it runs one after the other: they share
-        // `self` through a cell.
-        let cell = std::cell::RefCell::new(&mut *self);
-        let failure = std::cell::RefCell::new(None);
-        let branch = |bld: &mut Builder, block: &tir::Block, role: Role| -> Vec<Reg> {
-            let mut guard = cell.borrow_mut();
-            let cx: &mut Self = &mut guard;
-            std::mem::swap(bld, &mut cx.b);
-            let yielded = cx.block_yielding(block, inst.span, role);
-            let out = match yielded {
-                Ok(out) => out,
-                Err(e) => {
-                    failure.borrow_mut().get_or_insert(e);
-                    tys.iter().map(|&t| cx.b.undef(t)).collect()
-                }
-            };
-            std::mem::swap(bld, &mut cx.b);
-            out
-        };
-        let results = outer.if_(c, &tys, |bld| branch(bld, then, Role::Yield), |bld| branch(bld, els, Role::ElseYield));
-        self.b = outer;
-        if let Some(e) = failure.into_inner() {
-            return Err(e);
-        }
+        let results = self.if_regs(c, &tys, |cx| cx.block_yielding(then, inst.span, Role::Yield), |cx| cx.block_yielding(els, inst.span, Role::ElseYield))?;
         self.bind_groups(&inst.results, &results, &counts);
         Ok(())
     }
@@ -109,29 +85,12 @@ impl Lowering<'_> {
         let (lo, hi) = (self.b.cast(lo, DType::I32), self.b.cast(hi, DType::I32));
         let st = self.b.i32(i32::try_from(step).map_err(|_| refuse(inst.span, "this loop step does not fit the thread program's 32-bit counter"))?);
         let iv_dtype = self.kernel.ty(body.args[0]).dtype();
-        // `for_` lends its builder to the body: swap it into `self` so the body lowers like any block.
-        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
-        let mut failure = None;
-        let results = outer.for_(lo, hi, st, &init, |b, iv, carried| {
-            std::mem::swap(b, &mut self.b);
-            let iv = self.b.cast(iv, iv_dtype);
-            self.env.insert(body.args[0], vec![iv]);
-            self.bind_groups(&body.args[1..], carried, &counts);
-            let yielded = self.block_yielding(body, inst.span, Role::Yield);
-            let yields = match yielded {
-                Ok(y) => y,
-                Err(e) => {
-                    failure = Some(e);
-                    carried.to_vec()
-                }
-            };
-            std::mem::swap(b, &mut self.b);
-            yields
-        });
-        self.b = outer;
-        if let Some(e) = failure {
-            return Err(e);
-        }
+        let (iv, carried) = self.b.begin_for(lo, hi, st, &init);
+        let iv = self.b.cast(iv, iv_dtype);
+        self.env.insert(body.args[0], vec![iv]);
+        self.bind_groups(&body.args[1..], &carried, &counts);
+        let yields = self.block_yielding(body, inst.span, Role::Yield)?;
+        let results = self.b.end_for(yields);
         self.bind_groups(&inst.results, &results, &counts);
         Ok(())
     }
@@ -158,7 +117,6 @@ impl Exit {
 }
 
 /// Lowers one branch of an [`Lowering::if_regs`].
-type Branch<'f, 'k> = Box<dyn FnOnce(&mut Lowering<'k>) -> Result<Vec<Reg>, Diagnostic> + 'f>;
 
 /// A loop's initial carried registers, the count per carried value, and the register types.
 struct Carried {
@@ -288,26 +246,12 @@ impl<'k> Lowering<'k> {
         then: impl FnOnce(&mut Self) -> Result<Vec<Reg>, Diagnostic>,
         els: impl FnOnce(&mut Self) -> Result<Vec<Reg>, Diagnostic>,
     ) -> Result<Vec<Reg>, Diagnostic> {
-        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
-        let cell = std::cell::RefCell::new(&mut *self);
-        let failure = std::cell::RefCell::new(None);
-        let run = |bld: &mut Builder, f: Branch<'_, 'k>| -> Vec<Reg> {
-            let mut guard = cell.borrow_mut();
-            let cx: &mut Self = &mut guard;
-            std::mem::swap(bld, &mut cx.b);
-            let out = f(cx).unwrap_or_else(|e| {
-                failure.borrow_mut().get_or_insert(e);
-                tys.iter().map(|&t| cx.b.undef(t)).collect()
-            });
-            std::mem::swap(bld, &mut cx.b);
-            out
-        };
-        let results = outer.if_(cond, tys, |bld| run(bld, Box::new(then)), |bld| run(bld, Box::new(els)));
-        self.b = outer;
-        match failure.into_inner() {
-            Some(e) => Err(e),
-            None => Ok(results),
-        }
+        // An error leaves the builder open; the lowering stops and discards it.
+        self.b.begin_if(cond, tys);
+        let yields = then(self)?;
+        self.b.else_(yields);
+        let yields = els(self)?;
+        Ok(self.b.end_if(yields))
     }
 
     /// A thread-program `while` carrying `init`, whose condition and body are lowered by `cond` and
@@ -318,39 +262,11 @@ impl<'k> Lowering<'k> {
         cond: impl FnOnce(&mut Self, &[Reg]) -> Result<Reg, Diagnostic>,
         body: impl FnOnce(&mut Self, &[Reg]) -> Result<Vec<Reg>, Diagnostic>,
     ) -> Result<Vec<Reg>, Diagnostic> {
-        let mut outer = std::mem::replace(&mut self.b, Builder::new(""));
-        let cell = std::cell::RefCell::new(&mut *self);
-        let failure = std::cell::RefCell::new(None);
-        let results = outer.while_(
-            init,
-            |bld, args| {
-                let mut guard = cell.borrow_mut();
-                let cx: &mut Self = &mut guard;
-                std::mem::swap(bld, &mut cx.b);
-                let c = cond(cx, args).unwrap_or_else(|e| {
-                    failure.borrow_mut().get_or_insert(e);
-                    cx.b.bool(false)
-                });
-                std::mem::swap(bld, &mut cx.b);
-                c
-            },
-            |bld, args| {
-                let mut guard = cell.borrow_mut();
-                let cx: &mut Self = &mut guard;
-                std::mem::swap(bld, &mut cx.b);
-                let ys = body(cx, args).unwrap_or_else(|e| {
-                    failure.borrow_mut().get_or_insert(e);
-                    args.to_vec()
-                });
-                std::mem::swap(bld, &mut cx.b);
-                ys
-            },
-        );
-        self.b = outer;
-        match failure.into_inner() {
-            Some(e) => Err(e),
-            None => Ok(results),
-        }
+        let args = self.b.begin_while(init);
+        let keep_going = cond(self, &args)?;
+        let args = self.b.while_body(keep_going);
+        let yields = body(self, &args)?;
+        Ok(self.b.end_while(yields))
     }
 
     /// The next carried values of an iteration that may have left early: the exit's where it did.

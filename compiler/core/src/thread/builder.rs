@@ -44,6 +44,17 @@ pub struct Builder {
     pure: Vec<HashMap<Op, Reg>>,
     /// The bit pattern of every register that is a scalar constant.
     constants: HashMap<Reg, u64>,
+    /// The control-flow ops being built in steps, innermost last (parallel to the nested blocks).
+    frames: Vec<Frame>,
+}
+
+/// A structured op opened by a `begin_` call: what its closing call needs.
+enum Frame {
+    For { id: OpId, lo: Reg, hi: Reg, step: Reg, init: Vec<Reg>, tys: Vec<Ty> },
+    Then { id: OpId, cond: Reg, tys: Vec<Ty> },
+    Else { id: OpId, cond: Reg, tys: Vec<Ty>, then_block: Block },
+    WhileCond { id: OpId, init: Vec<Reg>, tys: Vec<Ty> },
+    WhileBody { id: OpId, init: Vec<Reg>, tys: Vec<Ty>, cond: Block },
 }
 
 impl Builder {
@@ -58,6 +69,7 @@ impl Builder {
             span: None,
             pure: vec![HashMap::new()],
             constants: HashMap::new(),
+            frames: Vec::new(),
         }
     }
 
@@ -387,9 +399,16 @@ impl Builder {
 
     // ---- control flow ----
 
-    /// `for iv in lo..hi step step` carrying `init`; `body(builder, iv, carried)` returns the next
-    /// carried values. Returns the final carried values.
-    pub fn for_(&mut self, lo: Reg, hi: Reg, step: Reg, init: &[Reg], body: impl FnOnce(&mut Builder, Reg, &[Reg]) -> Vec<Reg>) -> Vec<Reg> {
+    // ---- structured control flow ----
+    //
+    // Each op is built either with closures (`for_`, `while_`, `if_`), or in steps (`begin_for` …
+    // `end_for`, `begin_if` … `else_` … `end_if`, `begin_while` … `while_body` … `end_while`), which a
+    // lowering that needs its own state inside the bodies can call between its own statements. The
+    // op's id is taken when it opens, so ids follow program order.
+
+    /// Opens the body of `for iv in lo..hi step step` carrying `init`; returns `iv` and the carried
+    /// registers. Close it with [`Builder::end_for`].
+    pub fn begin_for(&mut self, lo: Reg, hi: Reg, step: Reg, init: &[Reg]) -> (Reg, Vec<Reg>) {
         let id = self.next_id();
         let iv = self.new_reg(Ty::I32);
         let tys: Vec<Ty> = init.iter().map(|&r| self.ty(r)).collect();
@@ -397,49 +416,103 @@ impl Builder {
         let mut args = vec![iv];
         args.extend(&carried);
         self.open(Block { args, ..Block::default() });
+        self.frames.push(Frame::For { id, lo, hi, step, init: init.to_vec(), tys });
+        (iv, carried)
+    }
+
+    /// Closes the innermost `for` with the next carried values; returns its results.
+    pub fn end_for(&mut self, yields: Vec<Reg>) -> Vec<Reg> {
+        let Some(Frame::For { id, lo, hi, step, init, tys }) = self.frames.pop() else { panic!("end_for without begin_for") };
+        let mut body = self.close();
+        body.yields = yields;
+        self.push_with_id(id, Op::For { lo, hi, step, init, body }, &tys)
+    }
+
+    /// Opens the then-branch of `if cond` whose results have types `tys`.
+    pub fn begin_if(&mut self, cond: Reg, tys: &[Ty]) {
+        let id = self.next_id();
+        self.open(Block::default());
+        self.frames.push(Frame::Then { id, cond, tys: tys.to_vec() });
+    }
+
+    /// Closes the then-branch with its yields and opens the else-branch.
+    pub fn else_(&mut self, yields: Vec<Reg>) {
+        let Some(Frame::Then { id, cond, tys }) = self.frames.pop() else { panic!("else_ without begin_if") };
+        let mut then_block = self.close();
+        then_block.yields = yields;
+        self.open(Block::default());
+        self.frames.push(Frame::Else { id, cond, tys, then_block });
+    }
+
+    /// Closes the else-branch with its yields; returns the `if`'s results.
+    pub fn end_if(&mut self, yields: Vec<Reg>) -> Vec<Reg> {
+        let Some(Frame::Else { id, cond, tys, then_block }) = self.frames.pop() else { panic!("end_if without else_") };
+        let mut else_block = self.close();
+        else_block.yields = yields;
+        self.push_with_id(id, Op::If { cond, then_block, else_block }, &tys)
+    }
+
+    /// Opens the condition block of a `while` carrying `init`; returns its arguments (the carried
+    /// values). Continue with [`Builder::while_body`].
+    pub fn begin_while(&mut self, init: &[Reg]) -> Vec<Reg> {
+        let id = self.next_id();
+        let tys: Vec<Ty> = init.iter().map(|&r| self.ty(r)).collect();
+        let args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
+        self.open(Block { args: args.clone(), ..Block::default() });
+        self.frames.push(Frame::WhileCond { id, init: init.to_vec(), tys });
+        args
+    }
+
+    /// Closes the condition with the bool that keeps the loop going and opens the body; returns the
+    /// body's arguments (the carried values).
+    pub fn while_body(&mut self, keep_going: Reg) -> Vec<Reg> {
+        let Some(Frame::WhileCond { id, init, tys }) = self.frames.pop() else { panic!("while_body without begin_while") };
+        let mut cond = self.close();
+        cond.yields = vec![keep_going];
+        let args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
+        self.open(Block { args: args.clone(), ..Block::default() });
+        self.frames.push(Frame::WhileBody { id, init, tys, cond });
+        args
+    }
+
+    /// Closes the body with the next carried values; returns the loop's final carried values.
+    pub fn end_while(&mut self, yields: Vec<Reg>) -> Vec<Reg> {
+        let Some(Frame::WhileBody { id, init, tys, cond }) = self.frames.pop() else { panic!("end_while without while_body") };
+        let mut body = self.close();
+        body.yields = yields;
+        self.push_with_id(id, Op::While { init, cond, body }, &tys)
+    }
+
+    /// `for iv in lo..hi step step` carrying `init`; `body(builder, iv, carried)` returns the next
+    /// carried values. Returns the final carried values.
+    pub fn for_(&mut self, lo: Reg, hi: Reg, step: Reg, init: &[Reg], body: impl FnOnce(&mut Builder, Reg, &[Reg]) -> Vec<Reg>) -> Vec<Reg> {
+        let (iv, carried) = self.begin_for(lo, hi, step, init);
         let yields = body(self, iv, &carried);
-        let mut block = self.close();
-        block.yields = yields;
-        self.push_with_id(id, Op::For { lo, hi, step, init: init.to_vec(), body: block }, &tys)
+        self.end_for(yields)
     }
 
     /// `while` carrying `init`: `cond(builder, carried)` returns the bool that keeps the loop going,
     /// `body(builder, carried)` the next carried values. Returns the final carried values.
     pub fn while_(&mut self, init: &[Reg], cond: impl FnOnce(&mut Builder, &[Reg]) -> Reg, body: impl FnOnce(&mut Builder, &[Reg]) -> Vec<Reg>) -> Vec<Reg> {
-        let id = self.next_id();
-        let tys: Vec<Ty> = init.iter().map(|&r| self.ty(r)).collect();
-        let cond_args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
-        self.open(Block { args: cond_args.clone(), ..Block::default() });
-        let c = cond(self, &cond_args);
-        let mut cond_block = self.close();
-        cond_block.yields = vec![c];
-        let body_args: Vec<Reg> = tys.iter().map(|&t| self.new_reg(t)).collect();
-        self.open(Block { args: body_args.clone(), ..Block::default() });
-        let yields = body(self, &body_args);
-        let mut body_block = self.close();
-        body_block.yields = yields;
-        self.push_with_id(id, Op::While { init: init.to_vec(), cond: cond_block, body: body_block }, &tys)
+        let args = self.begin_while(init);
+        let keep_going = cond(self, &args);
+        let args = self.while_body(keep_going);
+        let yields = body(self, &args);
+        self.end_while(yields)
     }
 
     /// `if cond` whose branches yield registers of types `tys`; returns the results.
     pub fn if_(&mut self, cond: Reg, tys: &[Ty], then_f: impl FnOnce(&mut Builder) -> Vec<Reg>, else_f: impl FnOnce(&mut Builder) -> Vec<Reg>) -> Vec<Reg> {
-        let id = self.next_id();
-        let mut blocks = Vec::new();
-        for f in [Box::new(then_f) as Box<dyn FnOnce(&mut Builder) -> Vec<Reg>>, Box::new(else_f)] {
-            self.open(Block::default());
-            let yields = f(self);
-            let mut block = self.close();
-            block.yields = yields;
-            blocks.push(block);
-        }
-        let else_block = blocks.pop().unwrap();
-        let then_block = blocks.pop().unwrap();
-        self.push_with_id(id, Op::If { cond, then_block, else_block }, tys)
+        self.begin_if(cond, tys);
+        let yields = then_f(self);
+        self.else_(yields);
+        let yields = else_f(self);
+        self.end_if(yields)
     }
 
     /// The finished program (not yet verified).
     pub fn finish(mut self) -> Program {
-        assert_eq!(self.stack.len(), 1, "Builder::finish inside an open block");
+        assert!(self.stack.len() == 1 && self.frames.is_empty(), "Builder::finish inside an open block");
         Program {
             name: self.name,
             params: self.params,
