@@ -116,8 +116,6 @@ impl Exit {
     }
 }
 
-/// Lowers one branch of an [`Lowering::if_regs`].
-
 /// A loop's initial carried registers, the count per carried value, and the register types.
 struct Carried {
     regs: Vec<Reg>,
