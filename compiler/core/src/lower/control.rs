@@ -53,17 +53,23 @@ impl Lowering<'_> {
         }
     }
 
-    /// `if` on a scalar condition: every thread computes the same condition, so both branches are
-    /// block-uniform (barriers inside are safe). Each branch yields the results' slots.
-    pub(super) fn if_else(&mut self, inst: &Inst, cond: ValueId, then: &tir::Block, els: &tir::Block) -> Result<(), Diagnostic> {
-        let c = self.get(cond)[0];
+    /// The register types of `results`' slots, and how many slots each result has.
+    fn result_slots(&self, results: &[ValueId]) -> (Vec<Ty>, Vec<usize>) {
         let mut tys = Vec::new();
         let mut counts = Vec::new();
-        for r in &inst.results {
+        for r in results {
             let n = self.layout_of(*r).map_or(1, |l| l.num_values() as usize);
             tys.extend(std::iter::repeat_n(Ty::scalar(self.kernel.ty(*r).dtype()), n));
             counts.push(n);
         }
+        (tys, counts)
+    }
+
+    /// `if` on a scalar condition: every thread computes the same condition, so both branches are
+    /// block-uniform (barriers inside are safe). Each branch yields the results' slots.
+    pub(super) fn if_else(&mut self, inst: &Inst, cond: ValueId, then: &tir::Block, els: &tir::Block) -> Result<(), Diagnostic> {
+        let c = self.get(cond)[0];
+        let (tys, counts) = self.result_slots(&inst.results);
         let results = self.if_regs(c, &tys, |cx| cx.block_yielding(then, inst.span, Role::Yield), |cx| cx.block_yielding(els, inst.span, Role::ElseYield))?;
         self.bind_groups(&inst.results, &results, &counts);
         Ok(())
@@ -212,13 +218,7 @@ impl<'k> Lowering<'k> {
     /// An `if` whose branches may `break` or `continue`: its results, then the exit.
     fn signalled_if(&mut self, inst: &Inst, cond: ValueId, then: &tir::Block, els: &tir::Block) -> Result<Exit, Diagnostic> {
         let c = self.get(cond)[0];
-        let mut res_tys = Vec::new();
-        let mut counts = Vec::new();
-        for r in &inst.results {
-            let n = self.layout_of(*r).map_or(1, |l| l.num_values() as usize);
-            res_tys.extend(std::iter::repeat_n(Ty::scalar(self.kernel.ty(*r).dtype()), n));
-            counts.push(n);
-        }
+        let (res_tys, counts) = self.result_slots(&inst.results);
         let carried = self.exits.carried.last().cloned().expect("inside a loop");
         let tys: Vec<Ty> = res_tys.iter().copied().chain([Ty::BOOL, Ty::BOOL]).chain(carried).collect();
         let branch = |cx: &mut Self, b: &tir::Block, role: Role| -> Result<Vec<Reg>, Diagnostic> {

@@ -250,9 +250,16 @@ impl Lowering<'_> {
                 },
             );
         };
+        self.for_each_group(&acc, one);
+        Ok(())
+    }
+
+    /// Runs `one(builder, group, wide)` for every group of `acc`'s wide version and, when it has a
+    /// runtime alignment test, of its narrow version in the other branch (stores: no results).
+    pub(super) fn for_each_group(&mut self, acc: &Access, one: impl Fn(&mut Builder, &[usize], bool)) {
         let (wide, narrow) = (acc.groups(acc.widths.wide), acc.groups(acc.widths.narrow));
         self.versioned(
-            &acc,
+            acc,
             &[],
             |b| {
                 wide.iter().for_each(|g| one(b, g, true));
@@ -263,7 +270,6 @@ impl Lowering<'_> {
                 vec![]
             },
         );
-        Ok(())
     }
 
     /// Writes tile registers `regs` (layout `l`, element type `dt`) row-major into a fresh scratch

@@ -329,19 +329,7 @@ impl Lowering<'_> {
                 },
             );
         };
-        let (wide, narrow) = (acc.groups(acc.widths.wide), acc.groups(acc.widths.narrow));
-        self.versioned(
-            &acc,
-            &[],
-            |b| {
-                wide.iter().for_each(|g| one(b, g));
-                vec![]
-            },
-            |b| {
-                narrow.iter().for_each(|g| one(b, g));
-                vec![]
-            },
-        );
+        self.for_each_group(&acc, |b, g, _| one(b, g));
         Ok(())
     }
 
