@@ -1,7 +1,8 @@
 //! The thread-level emitter (`tilec_backend::mlir::thread`) on a hand-made program that uses every
 //! op kind of the thread IR: the PTX holds the instruction each op names (docs/thread.md), and the
 //! real ptxas accepts it for sm_80 and sm_90 without spills. `stmatrix` is sm_90 only, and refused
-//! on sm_80 with a diagnostic. On AMD, shuffles become `ds_bpermute` and the NVIDIA-only
+//! on sm_80 with a diagnostic. On AMD, shuffles become `ds_bpermute`, integer atomic adds
+//! `global_atomic_add`, and the NVIDIA-only
 //! instructions are refused.
 
 use crate::{root, tool};
@@ -120,6 +121,17 @@ fn every_op(with_stmatrix: bool) -> Program {
     let vec4 = b.load_global(pin, voff, Ty::vec(DType::F32, 4), Some(in_bounds), None);
     b.store_global(pin, voff, vec4, Some(in_bounds));
 
+    // Global atomic adds (predicated f32, unpredicated u32 and f16).
+    let e0 = b.extract(vec4, 0);
+    b.atomic_add_global(pin, voff, e0, Some(in_bounds));
+    let top = b.i64(1024);
+    let utid = b.cast(tid, DType::U32);
+    b.atomic_add_global(pout, top, utid, None);
+    let half = b.cast(e0, DType::F16);
+    let two = b.i64(2);
+    let hoff2 = b.mul(tid64, two);
+    b.atomic_add_global(ph, hoff2, half, None);
+
     // Shared memory, cp.async, barriers, ldmatrix, mma, stmatrix, loops, if.
     let c16 = b.i32(16);
     let soff = b.mul(lane, c16);
@@ -219,6 +231,10 @@ fn every_op_kind_emits_its_instruction() {
     ] {
         assert!(text.contains(needle), "no `{needle}` in the PTX:\n{text}");
     }
+    // Atomic adds whose old value is unused: LLVM 19 selects `atom` (ptxas makes it a `RED`).
+    for ty in ["f32", "u32", "noftz.f16"] {
+        assert!(text.contains(&format!("atom.global.add.{ty}")) || text.contains(&format!("red.global.add.{ty}")), "no atomic add of {ty} in the PTX:\n{text}");
+    }
 }
 
 #[test]
@@ -268,6 +284,9 @@ fn portable() -> Program {
     let p = b.prmt(l3, x, sel);
     let off = b.cast(soff, DType::I64);
     b.store_global(pout, off, p, None);
+    let last = b.i64(32 * 4 * 4);
+    let odd = b.cmp(CmpOp::Ne, lane, tid);
+    b.atomic_add_global(pout, last, p, Some(odd));
     b.finish()
 }
 
@@ -275,6 +294,7 @@ fn portable() -> Program {
 fn amd_shuffles_are_ds_bpermute_within_32_lane_halves() {
     let asm = tilec::generate_thread_program(&portable(), 128, Target::Gfx942, Stage::Assembly).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(asm.matches("ds_bpermute_b32").count(), 5, "{asm}");
+    assert!(asm.contains("global_atomic_add"), "{asm}");
     let mc = tool(std::path::Path::new("/usr/lib/llvm-19/bin/llvm-mc"), "run scripts/setup.sh (Debian package llvm-19)");
     let dir = tempfile::tempdir().expect("temp dir");
     let (s, o) = (dir.path().join("k.s"), dir.path().join("k.o"));

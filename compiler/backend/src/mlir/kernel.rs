@@ -385,6 +385,10 @@ impl<'c> Emitter<'c, '_> {
                 self.store(s, *tensor, offsets, *value, *mask, threads, span)?;
                 return Ok(());
             }
+            Op::AtomicAdd { tensor, offsets, value } => {
+                self.atomic_add(s, *tensor, offsets, *value, threads, span)?;
+                return Ok(());
+            }
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(s, inst, *start, *end, *step, inits, body, threads),
             // Operations the tile IR has and this lowering does not handle yet are refused, at their source.
             #[allow(unreachable_patterns)]

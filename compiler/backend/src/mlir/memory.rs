@@ -1,4 +1,4 @@
-//! Global memory: bounds-masked loads and stores of distributed tiles.
+//! Global memory: bounds-masked loads, stores and atomic adds of distributed tiles.
 //!
 //! For slot `k` a thread handles element `e = k * T + tid` of the tile; its coordinates, offset by the
 //! view, index the row-major tensor. An element outside the tensor (in any dimension, or past the end
@@ -211,6 +211,37 @@ impl<'c> Emitter<'c, '_> {
             };
             let then_b = Block::new(&[]);
             then_b.append_operation(llvm::store(self.ctx, *v, a.ptr, self.loc, Default::default()));
+            then_b.append_operation(scf::r#yield(&[], self.loc));
+            let else_b = Block::new(&[]);
+            else_b.append_operation(scf::r#yield(&[], self.loc));
+            let (then_r, else_r) = (Region::new(), Region::new());
+            then_r.append_block(then_b);
+            else_r.append_block(else_b);
+            s.block.append_operation(scf::r#if(mask, &[], then_r, else_r, self.loc));
+        }
+        Ok(())
+    }
+}
+
+impl<'c> Emitter<'c, '_> {
+    /// `atomic_add(tensor[offsets..], value)`: one `llvm.atomicrmw` per slot (`mlir/atomic.rs`),
+    /// masked like a store. Each element of the distribution has exactly one holder, so each is
+    /// added once.
+    pub(super) fn atomic_add<'a>(&self, s: &Scope<'c, 'a>, tensor: usize, offsets: &[ValueId], value: ValueId, threads: u32, span: Span) -> Result<(), CodegenError> {
+        let shape = self.kernel.ty(value).shape().to_vec();
+        let dtype = self.kernel.ty(value).dtype();
+        if !tilec_core::thread::atomic_add_supported(dtype) {
+            return Err(CodegenError::unsupported(span, format!("GPUs have no atomic add of {dtype} elements")));
+        }
+        let (_, accesses) = self.accesses(s, tensor, offsets, &shape, threads, span)?;
+        for (a, v) in accesses.into_iter().zip(s.get(value)) {
+            let op = super::atomic::atomic_add(self.ctx, self.loc, self.target, a.ptr, *v, dtype.is_float());
+            let Some(mask) = a.mask else {
+                s.block.append_operation(op);
+                continue;
+            };
+            let then_b = Block::new(&[]);
+            then_b.append_operation(op);
             then_b.append_operation(scf::r#yield(&[], self.loc));
             let else_b = Block::new(&[]);
             else_b.append_operation(scf::r#yield(&[], self.loc));

@@ -10,6 +10,7 @@
 //! intrinsics (`convert-gpu-to-nvvm` / `convert-gpu-to-rocdl`).
 
 mod arith;
+mod atomic;
 mod distribute;
 mod exchange;
 mod kernel;

@@ -33,11 +33,13 @@
 //! 11. Shared-memory tiles are static allocations; `load`/`store` at views move the slots of a
 //!     register layout, `copy_async` is `cp.async` by chunks (shared_tiles.rs).
 //!
-//! 12. `cumsum` scans by the levels of the scanned dimension's modes: slots in the thread, `shfl.up`
+//! 12. `atomic_add` is one `red.global.add` per element, bounds-masked and by the first holder only,
+//!     like a store (atomics.rs); dtypes without a hardware atomic add are refused.
+//! 13. `cumsum` scans by the levels of the scanned dimension's modes: slots in the thread, `shfl.up`
 //!     inside a warp, shared memory across warps (scan.rs). `repeat` and `bitcast` rebuild slots
 //!     from the operand slots of the same thread, which inference's layouts guarantee (repack.rs).
 //!
-//! Everything else (`atomic_add`, `print`, packed stores a thread does not own whole bytes of) is
+//! Everything else (`print`, packed stores a thread does not own whole bytes of) is
 //! refused with a diagnostic at its source; the tile interpreter runs those.
 
 use crate::diag::Diagnostic;
@@ -45,6 +47,7 @@ use crate::passes::layout_infer::{self, Layouts, Role};
 use crate::syntax::Span;
 use crate::thread::{BinOp, Builder, CmpOp, Program, Reg, UnOp};
 use crate::tir::{self, Inst, Kernel, Literal, Op, ParamKind, ValueId};
+mod atomics;
 mod compute;
 mod contiguity;
 mod control;
@@ -396,6 +399,7 @@ impl Lowering<'_> {
             Op::Annotate(a, _) => self.get(*a),
             Op::Load { tensor, offsets } => self.load(inst.results[0], *tensor, offsets)?,
             Op::Store { tensor, offsets, value, mask } => return self.store(inst, *value, *tensor, offsets, *mask),
+            Op::AtomicAdd { tensor, offsets, value } => return self.atomic_add(inst, *value, *tensor, offsets),
             Op::For { start, end, step, inits, body, .. } => return self.for_loop(inst, *start, *end, *step, inits, body),
             Op::While { inits, cond, body } => return self.while_loop(inst, inits, cond, body),
             Op::Break(vals) | Op::Continue(vals) => {

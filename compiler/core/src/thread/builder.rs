@@ -347,6 +347,12 @@ impl Builder {
         self.push(Op::StoreGlobal { param, offset, value, pred }, &[]);
     }
 
+    /// `red.global.add`: atomically adds scalar `value` to the element at byte `offset` of global
+    /// `param`, if `pred`.
+    pub fn atomic_add_global(&mut self, param: usize, offset: Reg, value: Reg, pred: Option<Reg>) {
+        self.push(Op::AtomicAddGlobal { param, offset, value, pred }, &[]);
+    }
+
     pub fn load_shared(&mut self, buf: usize, offset: Reg, ty: Ty) -> Reg {
         self.push1(Op::LoadShared { buf, offset, ty }, ty)
     }

@@ -5,7 +5,7 @@
 //! fragment); instructions sit in nested [`Block`]s with structured control flow (`for`, `if` with
 //! yields), as in the tile IR. The op set ([`Op`]) is close to PTX: thread and block indices, kernel
 //! arguments, arithmetic with the tile language's scalar semantics, predicated global and shared
-//! memory accesses, `cp.async`, `bar.sync`, `shfl.sync`, `ldmatrix`, `stmatrix`, `mma.sync`, `lop3`, `prmt`
+//! memory accesses, global atomic adds, `cp.async`, `bar.sync`, `shfl.sync`, `ldmatrix`, `stmatrix`, `mma.sync`, `lop3`, `prmt`
 //! and f16x2 arithmetic.
 //!
 //! * [`Builder`] constructs programs (a lowering pass's interface);
@@ -13,7 +13,8 @@
 //! * [`verify`] checks definitions before uses, operand types, access sizes and constant shared
 //!   offsets;
 //! * [`emulate`] runs a program for every thread of every block on the CPU and reports deadlocks,
-//!   shared-memory races, out-of-bounds accesses, uninitialised reads and early `cp.async` reads.
+//!   shared- and global-memory races (atomics of one element by many threads are not one),
+//!   out-of-bounds accesses, uninitialised reads and early `cp.async` reads.
 //!
 //! docs/thread.md describes the IR, the emulator and how a lowering is meant to use them.
 
@@ -31,7 +32,7 @@ mod warp;
 
 pub use builder::Builder;
 pub use emu::{emulate, ArgValue, EmuError, EmuErrorKind, ThreadRef};
-pub use ops::{BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
+pub use ops::{atomic_add_supported, BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
 pub use print::print_program;
 pub use scalar::{lop3, prmt};
 pub use verify::{verify, VerifyError};

@@ -218,6 +218,15 @@ impl MmaKind {
     }
 }
 
+/// Whether PTX adds elements of `dtype` atomically in global memory (`red.global.add`): `u32`,
+/// `s32`, `u64` (which also adds `s64`: two's complement wraps alike), `f32`, `f64`, and `f16`
+/// and `bf16` with `.noftz` (sm_70 and sm_90; LLVM emulates `bf16` with a compare-and-swap loop
+/// before sm_90). Narrower integers, `bool`, `tf32` and the 8-bit and smaller floats have no
+/// atomic add.
+pub fn atomic_add_supported(dtype: DType) -> bool {
+    matches!(dtype, DType::I32 | DType::U32 | DType::I64 | DType::U64 | DType::F32 | DType::F64 | DType::F16 | DType::BF16)
+}
+
 /// One operation. Operands are registers; results are listed on the [`super::Inst`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -262,6 +271,13 @@ pub enum Op {
     LoadGlobal { param: usize, offset: Reg, ty: Ty, pred: Option<Reg>, other: Option<Reg> },
     /// `st.global` of `value` at byte `offset` of global parameter `param`, if `pred`.
     StoreGlobal { param: usize, offset: Reg, value: Reg, pred: Option<Reg> },
+    /// `red.global.add` of scalar `value` into the element at byte `offset` of global parameter
+    /// `param`, if `pred`: one atomic read-modify-write of `old + value` (integers wrap, floats are
+    /// rounded once to the dtype, `.noftz`), ordered only against other atomics (relaxed, GPU
+    /// scope). `value`'s dtype is the tensor's and one PTX adds atomically
+    /// ([`atomic_add_supported`]). Atomics of different threads to one element are not a race;
+    /// a plain access racing with one is.
+    AtomicAddGlobal { param: usize, offset: Reg, value: Reg, pred: Option<Reg> },
     /// `ld.shared` of `ty` (up to 16 bytes, naturally aligned) at byte `offset` (i32) of shared
     /// allocation `buf`.
     LoadShared { buf: usize, offset: Reg, ty: Ty },
@@ -324,6 +340,7 @@ impl Op {
             Op::Prmt { .. } => "prmt.b32".into(),
             Op::LoadGlobal { .. } => "ld.global".into(),
             Op::StoreGlobal { .. } => "st.global".into(),
+            Op::AtomicAddGlobal { .. } => "red.global.add".into(),
             Op::LoadShared { .. } => "ld.shared".into(),
             Op::StoreShared { .. } => "st.shared".into(),
             Op::CpAsync { bytes, .. } => format!("cp.async.{bytes}"),
@@ -354,7 +371,7 @@ impl Op {
             Op::Insert { a, value, .. } => vec![*a, *value],
             Op::Prmt { a, b, sel } => vec![*a, *b, *sel],
             Op::LoadGlobal { offset, pred, other, .. } => [vec![*offset], opt(pred), opt(other)].concat(),
-            Op::StoreGlobal { offset, value, pred, .. } | Op::StoreShared { offset, value, pred, .. } => {
+            Op::StoreGlobal { offset, value, pred, .. } | Op::StoreShared { offset, value, pred, .. } | Op::AtomicAddGlobal { offset, value, pred, .. } => {
                 [vec![*offset, *value], opt(pred)].concat()
             }
             Op::LoadShared { offset, .. } | Op::Ldmatrix { offset, .. } => vec![*offset],

@@ -83,7 +83,7 @@ fn inst(p: &Program, i: &Inst, depth: usize, out: &mut String) {
             let other = other.map(|o| format!(" else {}", r(o))).unwrap_or_default();
             format!("{name} {}[{}]{}{other}", gname(*param), r(*offset), pred(pr))
         }
-        Op::StoreGlobal { param, offset, value, pred: pr } => format!("{name} {}[{}], {}{}", gname(*param), r(*offset), r(*value), pred(pr)),
+        Op::StoreGlobal { param, offset, value, pred: pr } | Op::AtomicAddGlobal { param, offset, value, pred: pr } => format!("{name} {}[{}], {}{}", gname(*param), r(*offset), r(*value), pred(pr)),
         Op::LoadShared { buf, offset, .. } => format!("{name} {}[{}]", sname(*buf), r(*offset)),
         Op::StoreShared { buf, offset, value, pred: pr } => format!("{name} {}[{}], {}{}", sname(*buf), r(*offset), r(*value), pred(pr)),
         Op::CpAsync { buf, soffset, param, goffset, pred: pr, .. } => {

@@ -306,6 +306,20 @@ impl Verifier<'_> {
                 self.pred(*pred)?;
                 expect_results(&[])?
             }
+            Op::AtomicAddGlobal { param, offset, value, pred } => {
+                self.global(*param)?;
+                self.scalar_int(*offset, "offset")?;
+                self.pred(*pred)?;
+                let v = t(*value);
+                let Some(ParamKind::Global(tensor)) = p.params.get(*param).map(|q| &q.kind) else { unreachable!("checked by `global`") };
+                if !v.is_scalar() || v.dtype != *tensor {
+                    return Err(format!("adds one element of the tensor's dtype {tensor}, not {v}"));
+                }
+                if !super::ops::atomic_add_supported(v.dtype) {
+                    return Err(format!("no atomic add of {v} in global memory"));
+                }
+                expect_results(&[])?
+            }
             Op::LoadShared { buf, offset, ty } => {
                 let size = access_size(*ty, 16)?;
                 self.shared(*buf, *offset, size)?;

@@ -1,9 +1,10 @@
-//! Global and shared memory accesses and `cp.async`.
+//! Global and shared memory accesses, global atomic adds and `cp.async`.
 //!
 //! Guarantees: every access is one `llvm.load`/`llvm.store` of the register's full width (up to 16
 //! bytes) with `align` equal to that width, so LLVM emits one `ld.global.v4.b32`-style instruction;
 //! a predicated access executes only when its predicate holds (`scf.if`), and a predicated-off load
-//! yields its `other` register (zero without one: the emulator reports reading it). Shared offsets
+//! yields its `other` register (zero without one: the emulator reports reading it). An atomic add
+//! is one `llvm.atomicrmw` (`mlir/atomic.rs`), predicated the same way. Shared offsets
 //! are relative to their allocation, placed by `Program::shared_layout`.
 
 use super::{Emitter, Scope};
@@ -135,6 +136,20 @@ impl<'c> Emitter<'c, '_> {
         match pred {
             None => self.store(s, ptr, v, ty),
             Some(p) => self.when(s, s.get(p), |inner| self.store(inner, ptr, v, ty)),
+        }
+    }
+
+    /// `red.global.add`: one `llvm.atomicrmw` of the scalar register (`add` or `fadd` by its dtype),
+    /// inside `scf.if` when predicated, like a store.
+    pub fn atomic_add_global<'a>(&self, s: &Scope<'c, 'a>, param: usize, offset: Reg, value: Reg, pred: Option<Reg>) {
+        let ptr = self.global_ptr(s, param, s.get(offset));
+        let (v, float) = (s.get(value), self.reg_ty(value).dtype.is_float());
+        let add = |inner: &Scope<'c, '_>| {
+            inner.block.append_operation(crate::mlir::atomic::atomic_add(self.ctx, self.loc, self.target, ptr, v, float));
+        };
+        match pred {
+            None => add(s),
+            Some(p) => self.when(s, s.get(p), add),
         }
     }
 

@@ -21,7 +21,7 @@
 //!   with [`CodegenError::Unsupported`] before anything is added to the module.
 //!
 //! Op families live in their own files: [`scalar`] (constants, arithmetic, casts, fragments),
-//! [`memory`] (global, shared, `cp.async`), [`warp`] (barriers, shuffles, `ldmatrix`, `stmatrix`,
+//! [`memory`] (global, shared, atomic adds, `cp.async`), [`warp`] (barriers, shuffles, `ldmatrix`, `stmatrix`,
 //! `mma.sync`, `lop3`, `prmt`), [`control`] (`for`, `if`).
 
 mod control;
@@ -296,6 +296,10 @@ impl<'c> Emitter<'c, '_> {
             Op::LoadGlobal { param, offset, ty, pred, other } => one(self.load_global(s, *param, *offset, *ty, *pred, *other)),
             Op::StoreGlobal { param, offset, value, pred } => {
                 self.store_global(s, *param, *offset, *value, *pred);
+                vec![]
+            }
+            Op::AtomicAddGlobal { param, offset, value, pred } => {
+                self.atomic_add_global(s, *param, *offset, *value, *pred);
                 vec![]
             }
             Op::LoadShared { buf, offset, ty } => one(self.load_shared(s, *buf, *offset, *ty)),

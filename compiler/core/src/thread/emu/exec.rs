@@ -8,7 +8,7 @@ mod collective;
 use super::global::GlobalTracker;
 use super::shared::Shared;
 use super::{ArgValue, EmuError, EmuErrorKind};
-use crate::thread::ops::{Op, Special};
+use crate::thread::ops::{BinOp, Op, Special};
 use crate::thread::{scalar, Block, Inst, Program, Reg, Ty};
 use std::collections::{BTreeMap, VecDeque};
 use tilec_dtype::pack::{get as get_bits, set as set_bits};
@@ -389,6 +389,20 @@ impl<'a> Run<'a> {
                     let range = self.global_range(inst, t, *param, off, bytes.len() as u32)?;
                     self.global.write(*param, range.clone(), self.block, t).map_err(|k| self.err(inst, Some(t), k))?;
                     self.global_bytes(*param)[range].copy_from_slice(&bytes);
+                }
+                return Ok(None);
+            }
+            Op::AtomicAddGlobal { param, offset, value, pred } => {
+                if self.pred(inst, t, *pred)? {
+                    let vty = ty(*value);
+                    let x = self.read1(inst, t, *value)?;
+                    let off = self.int(inst, t, *offset)?;
+                    let range = self.global_range(inst, t, *param, off, vty.bits() / 8)?;
+                    let ArgValue::Global { bytes, .. } = &self.args[*param] else { unreachable!("checked by emulate") };
+                    let old = from_bytes(vty, &bytes[range.clone()])[0];
+                    let new = scalar::binary(BinOp::Add, vty.dtype, old, x).map_err(invalid)?;
+                    self.global.atomic(*param, range.clone(), self.block, t).map_err(|k| self.err(inst, Some(t), k))?;
+                    self.global_bytes(*param)[range].copy_from_slice(&to_bytes(vty, &[new]));
                 }
                 return Ok(None);
             }

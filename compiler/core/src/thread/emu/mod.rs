@@ -5,8 +5,13 @@
 //! its `then` branch for the threads whose condition holds, then its `else` branch for the others;
 //! a `for` runs its body for the threads whose induction variable is still below their bound. Since
 //! a race-free program's result does not depend on how threads interleave between barriers, this is
-//! one valid schedule; races are detected rather than hidden (see [`EmuErrorKind::SharedRace`] and
-//! [`EmuErrorKind::GlobalRace`]).
+//! one valid schedule; races are detected rather than hidden (see [`EmuErrorKind::SharedRace`],
+//! [`EmuErrorKind::GlobalRace`] and [`EmuErrorKind::AtomicRace`]).
+//!
+//! Atomic adds are applied in that schedule's order (block by block, thread by thread within an
+//! instruction), so the emulator's result is deterministic. On a GPU the order of the atomic
+//! updates of one element is unspecified: integer sums are the same (addition modulo `2^n`
+//! commutes), float sums may differ by rounding from run to run and from the emulator's.
 //!
 //! Collectives are performed for the whole warp (`shfl.sync` for its member mask, `ldmatrix` and
 //! `mma.sync` for all 32 lanes) or block (`bar.sync`) at once, and it is an error if some of the
@@ -88,6 +93,10 @@ pub enum EmuErrorKind {
     /// Two accesses to one byte of a global tensor in one launch by different threads, at least one
     /// a write (the first thread is unknown when several read the byte).
     GlobalRace { tensor: String, offset: u64, first: Option<ThreadRef>, first_write: bool, second: ThreadRef, second_write: bool },
+    /// A plain access (`plain_write`: a store) and an atomic update of one byte of a global tensor in
+    /// one launch by different threads; atomics are ordered only against each other. Either
+    /// thread is unknown when several made such accesses.
+    AtomicRace { tensor: String, offset: u64, atomic: Option<ThreadRef>, plain: Option<ThreadRef>, plain_write: bool },
     /// An access outside a global tensor or a shared allocation.
     OutOfBounds { space: String, offset: i128, size: u32, len: u64 },
     /// An access whose address is not a multiple of its size.
@@ -130,6 +139,16 @@ impl fmt::Display for EmuErrorKind {
             GlobalRace { tensor, offset, first, first_write, second, second_write } => {
                 let who = first.map(|w| w.to_string()).unwrap_or_else(|| "several threads".into());
                 write!(f, "global-memory race on byte {offset} of `{tensor}`: {} by {who} and {} by {second} in one launch", acc(*first_write), acc(*second_write))
+            }
+            AtomicRace { tensor, offset, atomic, plain, plain_write } => {
+                let who = |w: &Option<ThreadRef>, many: &str| w.map(|w| w.to_string()).unwrap_or_else(|| many.into());
+                write!(
+                    f,
+                    "global-memory race on byte {offset} of `{tensor}`: {} by {} and an atomic update by {} in one launch (atomics are ordered only against atomics)",
+                    acc(*plain_write),
+                    who(plain, "several threads"),
+                    who(atomic, "several threads")
+                )
             }
             OutOfBounds { space, offset, size, len } => write!(f, "out-of-bounds access: {size} bytes at byte offset {offset} of {space} ({len} bytes)"),
             Misaligned { space, offset, align } => write!(f, "misaligned access: byte offset {offset} of {space} is not a multiple of {align}"),
