@@ -150,3 +150,28 @@ fn one_predicated_atomic_per_slot() {
     assert!(!atomics.is_empty() && atomics.len() <= 64, "{text}");
     assert!(atomics.iter().all(|l| l.contains(" if %")), "{text}");
 }
+
+/// `atomic_add` into a strided tensor addresses its elements by the declared strides, on the
+/// emulator and in the interpreter alike (every third element of `out`; the others stay poisoned).
+#[test]
+fn atomics_into_strided_tensors_follow_the_strides() {
+    let k = kernel(
+        "kernel strided_sums(x: global i32[M, N], out: global i32[N] strides(S)) grid(cdiv(M, 16)) warps(2) {
+    atomic_add(out[0..], sum(load(x[block.x * 16.., 0..], [16, 32]), dim: 0));
+}",
+    );
+    let (m, n, s) = (45usize, 29usize, 3usize);
+    let dims: Vec<i64> = k.dims.iter().map(|d| match d.as_str() { "M" => m as i64, "N" => n as i64, _ => s as i64 }).collect();
+    let mut r = rng(7);
+    let x: Vec<i128> = (0..m * n).map(|_| r.random_range(-1000..1000)).collect();
+    let poison = -7i128;
+    let out: Vec<i128> = vec![poison; n * s];
+    let (emu, interp) = run_both(&k, &[pack_i(DType::I32, &x), pack_i(DType::I32, &out)], &dims);
+    for (name, got) in [("emulator", &emu[1]), ("interpreter", &interp[1])] {
+        let got = unpack_i(DType::I32, got, n * s);
+        for (i, &g) in got.iter().enumerate() {
+            let want = if i % s == 0 { poison + (0..m).map(|row| x[row * n + i / s]).sum::<i128>() } else { poison };
+            assert_eq!(g, want, "{name}: out buffer[{i}]");
+        }
+    }
+}

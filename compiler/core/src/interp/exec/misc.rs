@@ -6,23 +6,6 @@ use super::{Machine, Run};
 use crate::tir::{BinaryOp, Inst, ValueId};
 use tilec_dtype::DType;
 
-/// The row-major index into the tensor of element `i` of a tile at `offsets`, or `None` outside it.
-fn element_index(tile: &[u64], i: usize, offsets: &[i64], extents: &[i64]) -> Option<usize> {
-    let mut rem = i as u64;
-    let mut at: i64 = 0;
-    let mut scale: i64 = 1;
-    for d in (0..tile.len()).rev() {
-        let c = offsets[d].checked_add((rem % tile[d]) as i64)?;
-        rem /= tile[d];
-        if c < 0 || c >= extents[d] {
-            return None;
-        }
-        at += c * scale;
-        scale *= extents[d];
-    }
-    Some(at as usize)
-}
-
 /// One value as `print` shows it: a scalar, or `dtype[shape] [[...], ...]` row-major.
 pub fn format_value(dt: DType, v: &Value) -> String {
     fn scalar_text(dt: DType, s: Scalar) -> String {
@@ -67,7 +50,8 @@ impl Machine<'_, '_> {
         let t = self.tensors[tensor].as_mut().expect("tensor parameter bound");
         let dt = t.dtype;
         for i in 0..data.len() {
-            if let Some(at) = element_index(&shape, i, &offs, &t.extents) {
+            // The same element addressing as `store`: bounds-masked, by the tensor's strides.
+            if let Some(at) = super::memory::linear_index(&shape, i, &offs, &t.extents, &t.strides) {
                 let old = scalar::load(dt, t.bytes, at);
                 let new = match scalar::binary(BinaryOp::Add, dt, old, data.get(i)) {
                     Ok(v) => v,
