@@ -92,15 +92,39 @@ fn every_kernel_that_lowers_assembles_through_the_thread_path() {
     }
 }
 
+/// The kernels with `copy_async` (shared-memory stages; synchronous copies on AMD, where the thread
+/// path must take them): their files and the defines that select the staged variant.
+fn staged_kernels() -> Vec<(std::path::PathBuf, Vec<(&'static str, &'static str)>)> {
+    vec![
+        (root().join("examples/matmul.tile"), vec![("PIPELINED", "true")]),
+        (root().join("examples/matmul.tile"), vec![("PIPELINED", "true"), ("BM", "32"), ("BN", "64"), ("BK", "16"), ("STAGES", "4")]),
+        (root().join("tests/lang/pipeline.tile"), vec![]),
+    ]
+}
+
+fn program_with(file: &std::path::Path, defines: &[(&str, &str)]) -> tilec::tir::Program {
+    let options = tilec::Options { defines: defines.iter().map(|(n, v)| tilec::Define { name: n.to_string(), value: v.to_string() }).collect() };
+    tilec::compile_file(file, &options).unwrap_or_else(|e| panic!("{}", e.render(false)))
+}
+
 #[test]
 fn amdgcn_assembles_and_links_for_every_kernel() {
     let mc = tool(std::path::Path::new("/usr/lib/llvm-19/bin/llvm-mc"), "run scripts/setup.sh (Debian package llvm-19)");
     let lld = tool(std::path::Path::new("/usr/lib/llvm-19/bin/ld.lld"), "run scripts/setup.sh (Debian package lld-19)");
     let dir = tempfile::tempdir().expect("temp dir");
-    for file in gpu_kernels() {
+    let mut programs: Vec<_> = gpu_kernels().into_iter().map(|f| (program(&f), f.display().to_string())).collect();
+    for (file, defines) in staged_kernels() {
+        let p = program_with(&file, &defines);
         for target in [Target::Gfx90a, Target::Gfx942] {
-            let asm = tilec::generate(&program(&file), target, Stage::Assembly).expect("AMDGCN");
-            assert!(asm.contains(".amdhsa_kernel"), "no kernel descriptor for {} on {target}", file.display());
+            let auto = tilec::generate_with(&p, target, Stage::Mlir, Codegen::Auto).expect("MLIR");
+            assert!(auto.paths.iter().all(|(_, path)| matches!(path, KernelPath::Thread { .. })), "{} {defines:?} on {target}: {:?}", file.display(), auto.paths);
+        }
+        programs.push((p, format!("{} {defines:?}", file.display())));
+    }
+    for (p, file) in &programs {
+        for target in [Target::Gfx90a, Target::Gfx942] {
+            let asm = tilec::generate(p, target, Stage::Assembly).expect("AMDGCN");
+            assert!(asm.contains(".amdhsa_kernel"), "no kernel descriptor for {} on {target}", file);
             let (s, o, co) = (dir.path().join("k.s"), dir.path().join("k.o"), dir.path().join("k.hsaco"));
             std::fs::write(&s, &asm).expect("write assembly");
             let out = Command::new(&mc)
@@ -109,9 +133,9 @@ fn amdgcn_assembles_and_links_for_every_kernel() {
                 .arg(&s)
                 .output()
                 .expect("llvm-mc runs");
-            assert!(out.status.success(), "llvm-mc rejected {} for {target}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "llvm-mc rejected {} for {target}:\n{}", file, String::from_utf8_lossy(&out.stderr));
             let out = Command::new(&lld).arg("-shared").arg(&o).arg("-o").arg(&co).output().expect("ld.lld runs");
-            assert!(out.status.success(), "ld.lld failed for {} on {target}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "ld.lld failed for {} on {target}:\n{}", file, String::from_utf8_lossy(&out.stderr));
         }
     }
 }

@@ -180,3 +180,40 @@ kernel k(x: global f32[M, N], y: global f32[M, N]) grid(cdiv(M, 64)) warps(4) {
         agree(&k, &program, &d, n as u64, DType::F32, (m * n) as usize, 1e-4);
     }
 }
+
+/// Counts of the program's `cp.async` copies and vector `ld.global`s in its printed text.
+fn copies(text: &str) -> (usize, usize) {
+    let cp = text.lines().filter(|l| l.contains("cp.async")).count();
+    let vld = text.lines().filter(|l| l.contains("ld.global") && l.contains("x8")).count();
+    (cp, vld)
+}
+
+#[test]
+fn without_cp_async_the_pipelined_matmul_copies_its_tiles_synchronously_and_agrees_with_the_interpreter() {
+    // AMD (`SCALAR`: no cp.async, dot as FMAs), and sm_80 with cp.async taken away: there the tiles
+    // are swizzled for ldmatrix, so the synchronous copies go through the swizzle too.
+    let no_cp_async = Options { cp_async: false, ..Options::SM80 };
+    for (bm, bn, bk, stages) in [("64", "64", "32", "2"), ("32", "64", "32", "3"), ("64", "32", "16", "4"), ("32", "32", "64", "2")] {
+        let k = matmul_example(&[("PIPELINED", "true"), ("BM", bm), ("BN", bn), ("BK", bk), ("STAGES", stages)]);
+        let what = format!("{bm}x{bn}x{bk} stages {stages}");
+        let with = print_program(&lower_with(&k, &Options::SM80).unwrap_or_else(|d| panic!("{what}: {}", d.message)));
+        assert!(with.contains("cp.async.16 tile0") && with.contains("cp.async.commit_group") && with.contains("cp.async.wait_group"), "{what}: sm_80 keeps cp.async");
+        for (target, options) in [("scalar", Options::SCALAR), ("sm_80 without cp.async", no_cp_async)] {
+            let program = lower_with(&k, &options).unwrap_or_else(|d| panic!("{what} {target}: {}", d.message));
+            let text = print_program(&program);
+            let (cp, vld) = copies(&text);
+            assert_eq!(cp, 0, "{what} {target}: no cp.async, no groups:\n{text}");
+            // The whole 16-byte chunks stay whole: 8 f16 a load.
+            assert!(vld > 0, "{what} {target}: vector loads of whole chunks:\n{text}");
+            if options.ldmatrix {
+                assert!(program.shared.iter().any(|a| !swizzle_of(&a.name).is_identity()), "{what} {target}: swizzled tiles {:?}", program.shared);
+            }
+            // Ragged M, N and K: chunks wholly outside (zeros), straddling the edge, and misaligned
+            // rows (odd K, odd N) copied element by element.
+            for (m, n, kk) in [(70i64, 40i64, 50i64), (33, 70, 64), (130, 65, 97)] {
+                let d = dims(&k, &[("M", m), ("N", n), ("K", kk)]);
+                agree(&k, &program, &d, (m + n + kk) as u64, DType::F16, (m * n) as usize, 2f64.powi(-10));
+            }
+        }
+    }
+}

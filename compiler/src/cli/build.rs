@@ -115,7 +115,8 @@ pub fn run(a: Args) -> CliResult {
             };
             let mut text = String::new();
             for k in &program.kernels {
-                let lowered = tilec::lower::lower(k).map_err(|d| CliError::in_source(source.clone(), vec![d]))?;
+                // Lowered for the target, as `build` compiles it (AMD: no cp.async, dot as FMAs).
+                let lowered = tilec::lower::lower_with(k, &a.target.lowering_options()).map_err(|d| CliError::in_source(source.clone(), vec![d]))?;
                 text += &tilec::thread::print_program(&lowered);
             }
             text

@@ -21,9 +21,14 @@
 //!   (zero-filled, as `src-size 0`); any other chunk (straddling the tensor's edge, misaligned in
 //!   global memory, or narrower than the 4 bytes `cp.async` needs) is copied element by element,
 //!   synchronously, with zeros outside the tensor — the interpreter's per-element semantics;
+//! * on a target without `cp.async` (`Options::cp_async` false: AMD), the same chunks are copied
+//!   synchronously: each `cp.async` becomes a predicated vector `ld.global` (zeros outside) and an
+//!   `st.shared` to the same swizzled address — a `cp.async` that lands at once (see
+//!   `whole_chunk`);
 //! * `commit_group`, `wait_group(n)` and `barrier()` are `cp.async.commit_group`,
-//!   `cp.async.wait_group n` and `bar.sync`. As in the tile language, ordering the threads is the
-//!   kernel's job: a missing barrier shows up as a race in the emulator.
+//!   `cp.async.wait_group n` and `bar.sync`; without `cp.async` the first two emit nothing. As in
+//!   the tile language, ordering the threads is the kernel's job: a missing barrier shows up as a
+//!   race in the emulator.
 
 use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
@@ -378,7 +383,7 @@ impl Lowering<'_> {
                 let chunk_at = cx.element_address(&place, soff);
                 if width == 1 {
                     // One element: in or out, and naturally aligned.
-                    cx.async_chunk(place.alloc, chunk_at, param, gbyte, all_in, chunk_bytes);
+                    cx.whole_chunk(&place, chunk_at, param, gbyte, all_in, width);
                     return;
                 }
                 // Wholly outside: the zero fill of a predicated-off copy.
@@ -392,7 +397,7 @@ impl Lowering<'_> {
                 let aligned = cx.b.cmp(CmpOp::Eq, mis, zero);
                 let whole = cx.b.binary(BinOp::And, all_in, aligned);
                 let fast = cx.b.binary(BinOp::Or, whole, all_out);
-                cx.if_then(fast, |cx| cx.async_chunk(place.alloc, chunk_at, param, gbyte, all_in, chunk_bytes), |cx| {
+                cx.if_then(fast, |cx| cx.whole_chunk(&place, chunk_at, param, gbyte, all_in, width), |cx| {
                     cx.copy_elements(&place, soff, param, gbyte, g_inner, rows_in, ext[rank - 1], width)
                 });
             };
@@ -404,21 +409,44 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    /// `commit_group`, `wait_group(n)` and `barrier()`.
+    /// `commit_group`, `wait_group(n)` and `barrier()`. Without `cp.async` the copies were
+    /// synchronous and the groups are empty: `commit_group` and `wait_group` emit nothing (see
+    /// [`Self::whole_chunk`]).
     pub(super) fn synchronise(&mut self, op: &Op) {
         match op {
-            Op::CommitGroup => self.b.cp_async_commit(),
-            Op::WaitGroup(n) => self.b.cp_async_wait(*n),
+            Op::CommitGroup if self.options.cp_async => self.b.cp_async_commit(),
+            Op::WaitGroup(n) if self.options.cp_async => self.b.cp_async_wait(*n),
+            Op::CommitGroup | Op::WaitGroup(_) => {}
             Op::Barrier => self.b.bar_sync(),
             _ => unreachable!("called for the synchronising operations"),
         }
     }
 
-    /// One `cp.async` of `bytes`, predicated on `inside` (off: zero fill, address clamped to 0).
-    fn async_chunk(&mut self, alloc: usize, soff: Reg, param: usize, gbyte: Reg, inside: Reg, bytes: i64) {
+    /// A chunk of `width` elements that is wholly inside the tensor and aligned there (`inside`),
+    /// or wholly outside it (zeros), copied to the buffer's byte `soff` in one access.
+    ///
+    /// With `cp.async` (`Options::cp_async`) it is one predicated `cp.async` (off: source size 0,
+    /// zero fill, address clamped to 0). Without it (AMD), it is a predicated vector `ld.global`
+    /// with zeros as the value off — the interpreter's `other` — then an `st.shared` at the same
+    /// swizzled address. That synchronous copy is one of the executions `cp.async` already allows:
+    /// the asynchronous bytes may land at any moment between the copy and the `wait_group` that
+    /// covers its group, and landing at once is the earliest. A kernel that is correct for every
+    /// landing time is correct for this one, so the copy groups have nothing left to order:
+    /// `wait_group` only ever makes *earlier* copies visible, never later ones, and each of them is
+    /// already in place, so it and `commit_group` emit nothing. Ordering the threads stays the
+    /// kernel's `barrier()`, as with `cp.async` — the emulator's race check sees the same epochs.
+    fn whole_chunk(&mut self, place: &ViewPlace, soff: Reg, param: usize, gbyte: Reg, inside: Reg, width: i64) {
         let zero = self.b.i64(0);
         let g = self.b.select(inside, gbyte, zero);
-        self.b.cp_async(alloc, soff, param, g, bytes as u32, Some(inside));
+        if self.options.cp_async {
+            self.b.cp_async(place.alloc, soff, param, g, (width * place.elem) as u32, Some(inside));
+            return;
+        }
+        let dtype = place.dtype;
+        let fill = if dtype.is_float() { self.b.const_float(dtype, 0.0) } else { self.b.const_int(dtype, 0) };
+        let (ty, other) = if width == 1 { (Ty::scalar(dtype), fill) } else { (Ty::vec(dtype, width as u32), self.b.pack(&vec![fill; width as usize])) };
+        let x = self.b.load_global(param, g, ty, Some(inside), Some(other));
+        self.b.store_shared(place.alloc, soff, x, None);
     }
 
     /// `width` elements from element `soff` of the buffer at `place` copied one by one with ordinary
