@@ -164,6 +164,32 @@ pub(super) fn constant_table_global<'c>(ctx: &'c Context, loc: Location<'c>, nam
 }
 
 /// An uninitialised buffer of `bytes` bytes in shared memory (address space 3), 16-byte aligned.
+/// The `gpu.func` of a kernel named `name` with arguments `arg_types`, run by blocks of `threads`
+/// threads, whose body is `region`: what both emitters (tile IR and thread program) produce.
+///
+/// `known_block_size` lets the conversion to NVVM bound thread indices and declare `.maxntid`. On
+/// NVIDIA it also declares `.minnctapersm 1`: with `.maxntid` alone ptxas caps registers for an
+/// occupancy it guesses (64 for 128 threads on sm_90, spilling attention's accumulators), while the
+/// lowering sizes tiles for one resident block; with the minimum stated ptxas may use what the block
+/// needs, as without `.maxntid`.
+pub(super) fn kernel_func<'c>(ctx: &'c Context, loc: Location<'c>, target: Target, name: &str, arg_types: &[Type<'c>], threads: u32, region: Region<'c>) -> Result<melior::ir::Operation<'c>, CodegenError> {
+    let fty = FunctionType::new(ctx, arg_types, &[]);
+    let mut attributes = vec![
+        (Identifier::new(ctx, "function_type"), TypeAttribute::new(fty.into()).into()),
+        (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, name).into()),
+        (Identifier::new(ctx, "gpu.kernel"), Attribute::unit(ctx)),
+        (Identifier::new(ctx, "known_block_size"), DenseI32ArrayAttribute::new(ctx, &[threads as i32, 1, 1]).into()),
+    ];
+    if target.vendor() == crate::target::Vendor::Nvidia {
+        attributes.push((Identifier::new(ctx, "nvvm.minctasm"), melior::ir::attribute::IntegerAttribute::new(IntegerType::new(ctx, 32).into(), 1).into()));
+    }
+    OperationBuilder::new("gpu.func", loc)
+        .add_attributes(&attributes)
+        .add_regions([region])
+        .build()
+        .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))
+}
+
 pub(super) fn shared_global<'c>(ctx: &'c Context, loc: Location<'c>, name: &str, bytes: u64) -> melior::ir::Operation<'c> {
     let ty = Type::parse(ctx, &format!("!llvm.array<{bytes} x i8>")).expect("valid type");
     OperationBuilder::new("llvm.mlir.global", loc)
@@ -216,17 +242,7 @@ impl<'c> Emitter<'c, '_> {
         }
         let region = Region::new();
         region.append_block(entry);
-        let fty = FunctionType::new(ctx, &arg_types, &[]);
-        OperationBuilder::new("gpu.func", self.loc)
-            .add_attributes(&[
-                (Identifier::new(ctx, "function_type"), TypeAttribute::new(fty.into()).into()),
-                (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, &k.name).into()),
-                (Identifier::new(ctx, "gpu.kernel"), Attribute::unit(ctx)),
-                (Identifier::new(ctx, "known_block_size"), DenseI32ArrayAttribute::new(ctx, &[threads as i32, 1, 1]).into()),
-            ])
-            .add_regions([region])
-            .build()
-            .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))
+        kernel_func(ctx, self.loc, self.target, &k.name, &arg_types, threads, region)
     }
 
     fn dtype(&self, v: ValueId) -> DType {

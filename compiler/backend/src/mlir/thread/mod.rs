@@ -32,10 +32,10 @@ mod warp;
 use super::arith::Ops;
 use crate::error::CodegenError;
 use crate::target::{Target, Vendor};
-use melior::ir::attribute::{DenseI32ArrayAttribute, StringAttribute, TypeAttribute};
+use melior::ir::attribute::{StringAttribute, TypeAttribute};
 use melior::ir::block::BlockLike;
 use melior::ir::operation::OperationBuilder;
-use melior::ir::r#type::{FunctionType, IntegerType};
+use melior::ir::r#type::IntegerType;
 use melior::ir::RegionLike;
 use melior::ir::{Attribute, Block, Identifier, Location, Operation, Region, Type, Value};
 use melior::Context;
@@ -249,17 +249,7 @@ impl<'c> Emitter<'c, '_> {
         }
         let region = Region::new();
         region.append_block(entry);
-        let fty = FunctionType::new(ctx, &arg_types, &[]);
-        OperationBuilder::new("gpu.func", self.loc)
-            .add_attributes(&[
-                (Identifier::new(ctx, "function_type"), TypeAttribute::new(fty.into()).into()),
-                (Identifier::new(ctx, "sym_name"), StringAttribute::new(ctx, &p.name).into()),
-                (Identifier::new(ctx, "gpu.kernel"), Attribute::unit(ctx)),
-                (Identifier::new(ctx, "known_block_size"), DenseI32ArrayAttribute::new(ctx, &[threads as i32, 1, 1]).into()),
-            ])
-            .add_regions([region])
-            .build()
-            .map_err(|e| CodegenError::internal("MLIR construction", e.to_string()))
+        super::kernel::kernel_func(ctx, self.loc, self.target, &p.name, &arg_types, threads, region)
     }
 
     pub fn insts<'a>(&self, s: &mut Scope<'c, 'a>, insts: &[Inst]) -> Result<(), CodegenError> {
