@@ -138,7 +138,7 @@ fn the_tile_swizzle_removes_the_bank_conflicts_of_the_matmul_tiles() {
 fn scratch_buffers_share_bytes_where_their_live_ranges_do_not_overlap() {
     // The FMA fallback of the 128x128x64 matmul converts both operands, stages them, and relays out
     // the accumulator: 16 + 16 KiB of staged operands live at once, exchanges before and after.
-    // One buffer after another that needed more than 48 KiB, and was refused.
+    // One buffer after another would need more than 48 KiB.
     let k = matmul_example(&[("BM", "128"), ("BN", "128"), ("BK", "64")]);
     let program = lower_with(&k, &Options::SCALAR).unwrap_or_else(|d| panic!("{}", d.message));
     let sum: u32 = program.shared.iter().map(|a| a.bytes.next_multiple_of(16)).sum();

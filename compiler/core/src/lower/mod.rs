@@ -66,8 +66,9 @@ use tilec_layout::TvLayout;
 use tilec_dtype::DType;
 
 /// What the target offers the lowering beyond scalar instructions. The lowering consults `mma` and
-/// `ldmatrix` (instruction selection for `dot`); `stmatrix` and `cp_async` describe the target for
-/// the passes that stage tiles in shared memory.
+/// `ldmatrix` (instruction selection for `dot`), `cp_async` (`copy_async`: asynchronous copies, or
+/// synchronous ones that have landed at once) and `shared_bytes` (the shared-memory budget of a
+/// block); `stmatrix` describes the target for passes to come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     /// `mma.sync` (f16/bf16 m16n8k16): sm_80 and later.
@@ -78,15 +79,20 @@ pub struct Options {
     pub stmatrix: bool,
     /// `cp.async` global → shared copies: sm_80 and later.
     pub cp_async: bool,
+    /// Shared memory one block may use, in bytes: the kernel's `shared<T>` tiles plus the lowering's
+    /// scratch. Above 48 KiB NVIDIA needs dynamic shared memory, which the backend and the runtime
+    /// arrange (the manifest's `shared_bytes`).
+    pub shared_bytes: u32,
 }
 
 impl Options {
-    /// NVIDIA sm_80 (A100): mma.sync, ldmatrix, cp.async.
-    pub const SM80: Options = Options { mma: true, ldmatrix: true, stmatrix: false, cp_async: true };
-    /// NVIDIA sm_90 (H100): sm_80's and stmatrix.
-    pub const SM90: Options = Options { mma: true, ldmatrix: true, stmatrix: true, cp_async: true };
-    /// Scalar instructions only (AMD targets, and the FMA fallback everywhere): `dot` becomes FMAs.
-    pub const SCALAR: Options = Options { mma: false, ldmatrix: false, stmatrix: false, cp_async: false };
+    /// NVIDIA sm_80 (A100): mma.sync, ldmatrix, cp.async; 163 KiB of shared memory per block.
+    pub const SM80: Options = Options { mma: true, ldmatrix: true, stmatrix: false, cp_async: true, shared_bytes: 163 * 1024 };
+    /// NVIDIA sm_90 (H100): sm_80's and stmatrix; 227 KiB of shared memory per block.
+    pub const SM90: Options = Options { mma: true, ldmatrix: true, stmatrix: true, cp_async: true, shared_bytes: 227 * 1024 };
+    /// Scalar instructions only (AMD targets, and the FMA fallback everywhere): `dot` becomes FMAs,
+    /// `copy_async` synchronous copies; 64 KiB of shared memory (the LDS of a CDNA workgroup).
+    pub const SCALAR: Options = Options { mma: false, ldmatrix: false, stmatrix: false, cp_async: false, shared_bytes: 64 * 1024 };
 }
 
 impl Default for Options {

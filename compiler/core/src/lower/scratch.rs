@@ -13,8 +13,8 @@
 //! * buffers live at the same time never overlap: a new buffer takes the lowest 16-byte aligned
 //!   offset that is free of every live buffer (first fit), so the block's scratch is its largest
 //!   live set, up to fragmentation, rather than the sum of all buffers;
-//! * the kernel's own `shared<T>` tiles come first and are never reused; the 48 KiB of static shared
-//!   memory is checked against the tiles plus the plan's peak, when each buffer is placed, with the
+//! * the kernel's own `shared<T>` tiles come first and are never reused; the target's shared
+//!   memory budget is checked against the tiles plus the plan's peak, when each buffer is placed, with the
 //!   diagnostic at the construct that needed the buffer;
 //! * a buffer never released stays live to the end (conservative, never unsound).
 
@@ -23,7 +23,6 @@ use crate::diag::Diagnostic;
 use crate::syntax::Span;
 
 /// Static shared memory a block may have.
-pub(super) const SHARED_LIMIT: u32 = 48 * 1024;
 
 /// Alignment of every scratch buffer (vector accesses, `ldmatrix` rows).
 const ALIGN: u32 = 16;
@@ -55,11 +54,12 @@ impl ScratchPlan {
 
 impl Lowering<'_> {
     /// A scratch buffer of `bytes` bytes (16-byte aligned), placed by the plan after the kernel's own
-    /// shared tiles, within the 48 KiB of static shared memory a block may have.
+    /// shared tiles, within the target's shared-memory budget ([`super::Options::shared_bytes`]).
     pub(super) fn scratch(&mut self, name: &str, bytes: i64, at: Span) -> Result<usize, Diagnostic> {
         let fits = u32::try_from(bytes).ok().map(|b| (b, self.scratch_plan.first_fit(b)));
-        let Some((bytes, offset)) = fits.filter(|&(b, o)| self.shared_bytes + (o + b).max(self.scratch_plan.peak) <= SHARED_LIMIT) else {
-            return Err(refuse(at, "the thread-level lowering would need more than 48 KiB of shared memory to exchange tiles here"));
+        let limit = self.options.shared_bytes;
+        let Some((bytes, offset)) = fits.filter(|&(b, o)| self.shared_bytes + (o + b).max(self.scratch_plan.peak) <= limit) else {
+            return Err(refuse(at, &format!("the thread-level lowering would need more than the target's {} KiB of shared memory to exchange tiles here", limit / 1024)));
         };
         let plan = &mut self.scratch_plan;
         plan.peak = plan.peak.max((offset + bytes).next_multiple_of(ALIGN));

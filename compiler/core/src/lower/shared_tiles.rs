@@ -4,7 +4,7 @@
 //!
 //! What this guarantees:
 //! * every buffer the kernel declares is one static [`crate::thread::SharedAlloc`] (16-byte
-//!   aligned, counted against the block's 48 KiB), allocated before the body. Its elements are
+//!   aligned, counted against the target's shared-memory budget), allocated before the body. Its elements are
 //!   row-major, then permuted by the buffer's swizzle (`smem_plan.rs`; the identity unless the
 //!   buffer feeds `ldmatrix`): *every* access — `cp.async` chunks, element copies, `ld`/`st.shared`,
 //!   `ldmatrix` — addresses element `e` at `swizzle(e)`, and the swizzle keeps every aligned run of
@@ -121,8 +121,9 @@ impl Lowering<'_> {
             }
             let bytes = buf.nbytes() as u64;
             let total = u64::from(self.shared_bytes) + bytes.next_multiple_of(16);
-            if total > u64::from(super::scratch::SHARED_LIMIT) {
-                let message = format!("this shared-memory buffer ({bytes} bytes) does not fit in the 48 KiB of static shared memory the thread-level lowering gives a block");
+            let limit = self.options.shared_bytes;
+            if total > u64::from(limit) {
+                let message = format!("with this shared-memory buffer ({bytes} bytes) the block's buffers need {total} bytes, more than the {} KiB a block has on this target", limit / 1024);
                 return Err(refuse(buf.span, &message));
             }
             self.shared_bytes = total as u32;

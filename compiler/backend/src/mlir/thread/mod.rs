@@ -61,21 +61,12 @@ fn static_shared_limit(target: Target) -> u32 {
     }
 }
 
-/// Shared memory one block can have at most (opting in on NVIDIA: A100 163 KiB, H100 227 KiB).
-fn shared_limit(target: Target) -> u32 {
-    match target {
-        Target::Sm80 => 163 * 1024,
-        Target::Sm90 => 227 * 1024,
-        Target::Gfx90a | Target::Gfx942 => 64 * 1024,
-    }
-}
-
 /// Emits `program` (run by `threads` threads per block) for `target`. `span` locates the kernel for
 /// diagnostics of ops that carry no span.
 pub fn emit<'c>(ctx: &'c Context, program: &Program, threads: u32, target: Target, span: Span) -> Result<Emitted<'c>, CodegenError> {
     let (_, shared_bytes) = program.shared_layout();
-    if shared_bytes > shared_limit(target) {
-        return Err(CodegenError::unsupported(span, format!("kernel `{}` needs {shared_bytes} bytes of shared memory; a block on `{target}` has at most {}", program.name, shared_limit(target))));
+    if shared_bytes > target.lowering_options().shared_bytes {
+        return Err(CodegenError::unsupported(span, format!("kernel `{}` needs {shared_bytes} bytes of shared memory; a block on `{target}` has at most {}", program.name, target.lowering_options().shared_bytes)));
     }
     // Above the static limit the allocations live in dynamic shared memory, which the launch provides
     // (the manifest's `shared_bytes`; the runtime opts the kernel in).
