@@ -205,19 +205,7 @@ impl<'c> Emitter<'c, '_> {
                 (Some(x), Some(y)) => Some(ops.and(x, y)),
                 (x, y) => x.or(y),
             };
-            let Some(mask) = mask else {
-                s.block.append_operation(llvm::store(self.ctx, *v, a.ptr, self.loc, Default::default()));
-                continue;
-            };
-            let then_b = Block::new(&[]);
-            then_b.append_operation(llvm::store(self.ctx, *v, a.ptr, self.loc, Default::default()));
-            then_b.append_operation(scf::r#yield(&[], self.loc));
-            let else_b = Block::new(&[]);
-            else_b.append_operation(scf::r#yield(&[], self.loc));
-            let (then_r, else_r) = (Region::new(), Region::new());
-            then_r.append_block(then_b);
-            else_r.append_block(else_b);
-            s.block.append_operation(scf::r#if(mask, &[], then_r, else_r, self.loc));
+            self.append_masked(s, llvm::store(self.ctx, *v, a.ptr, self.loc, Default::default()), mask);
         }
         Ok(())
     }
@@ -236,21 +224,26 @@ impl<'c> Emitter<'c, '_> {
         let (_, accesses) = self.accesses(s, tensor, offsets, &shape, threads, span)?;
         for (a, v) in accesses.into_iter().zip(s.get(value)) {
             let op = super::atomic::atomic_add(self.ctx, self.loc, self.target, a.ptr, *v, dtype.is_float());
-            let Some(mask) = a.mask else {
-                s.block.append_operation(op);
-                continue;
-            };
-            let then_b = Block::new(&[]);
-            then_b.append_operation(op);
-            then_b.append_operation(scf::r#yield(&[], self.loc));
-            let else_b = Block::new(&[]);
-            else_b.append_operation(scf::r#yield(&[], self.loc));
-            let (then_r, else_r) = (Region::new(), Region::new());
-            then_r.append_block(then_b);
-            else_r.append_block(else_b);
-            s.block.append_operation(scf::r#if(mask, &[], then_r, else_r, self.loc));
+            self.append_masked(s, op, a.mask);
         }
         Ok(())
+    }
+
+    /// Appends side-effecting `op` (a store, an atomic), under `scf.if mask` when there is a mask.
+    fn append_masked<'a>(&self, s: &Scope<'c, 'a>, op: melior::ir::Operation<'c>, mask: Option<Value<'c, 'a>>) {
+        let Some(mask) = mask else {
+            s.block.append_operation(op);
+            return;
+        };
+        let then_b = Block::new(&[]);
+        then_b.append_operation(op);
+        then_b.append_operation(scf::r#yield(&[], self.loc));
+        let else_b = Block::new(&[]);
+        else_b.append_operation(scf::r#yield(&[], self.loc));
+        let (then_r, else_r) = (Region::new(), Region::new());
+        then_r.append_block(then_b);
+        else_r.append_block(else_b);
+        s.block.append_operation(scf::r#if(mask, &[], then_r, else_r, self.loc));
     }
 }
 

@@ -79,13 +79,7 @@ impl Lowering<'_> {
         if signals(&body.insts, false) {
             return self.signalled_for(inst, start, end, step, inits, body);
         }
-        let mut init = Vec::new();
-        let mut counts = Vec::new();
-        for (i, v) in inits.iter().enumerate() {
-            let regs = self.carried_use(*v, inst.span, Role::Init, i)?;
-            counts.push(regs.len());
-            init.extend(regs);
-        }
+        let Carried { regs: init, counts, .. } = self.loop_inits(inst, inits)?;
         // The thread program counts loops in i32.
         let (lo, hi) = (self.get(start)[0], self.get(end)[0]);
         let (lo, hi) = (self.b.cast(lo, DType::I32), self.b.cast(hi, DType::I32));
