@@ -22,8 +22,6 @@ use super::{refuse, Lowering};
 use crate::diag::Diagnostic;
 use crate::syntax::Span;
 
-/// Static shared memory a block may have.
-
 /// Alignment of every scratch buffer (vector accesses, `ldmatrix` rows).
 const ALIGN: u32 = 16;
 
