@@ -292,7 +292,7 @@ fn print_writes_the_same_lines_on_the_interpreter_and_the_emulator() {
     HostArray::from_bytes(DType::F32, vec![13], bytes).unwrap().to_npy(&x).unwrap();
     let mut lines = vec![];
     for device in ["cpu", "emu"] {
-        let out = tilec(&["run", "tests/kernels/print.tile", "--device", device, &format!("x={x}")]);
+        let out = tilec(&["run", "tests/lang/print.tile", "--device", device, &format!("x={x}")]);
         assert!(out.status.success(), "{device}: {}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stderr).to_string();
         lines.push(text.lines().filter(|l| l.starts_with("[block")).map(str::to_string).collect::<Vec<_>>());
