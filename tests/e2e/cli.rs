@@ -282,3 +282,22 @@ fn layout_errors_point_at_the_column() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!("layout__unknown_function", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn print_writes_the_same_lines_on_the_interpreter_and_the_emulator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let x = dir.path().join("x.npy").to_str().unwrap().to_string();
+    let vals: Vec<f32> = (0..13).map(|i| i as f32 * 0.25 - 1.0).collect();
+    let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+    HostArray::from_bytes(DType::F32, vec![13], bytes).unwrap().to_npy(&x).unwrap();
+    let mut lines = vec![];
+    for device in ["cpu", "emu"] {
+        let out = tilec(&["run", "tests/lang/print.tile", "--device", device, &format!("x={x}")]);
+        assert!(out.status.success(), "{device}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stderr).to_string();
+        lines.push(text.lines().filter(|l| l.starts_with("[block")).map(str::to_string).collect::<Vec<_>>());
+    }
+    assert_eq!(lines[0].len(), 6, "{:?}", lines[0]);
+    assert_eq!(lines[0][0], "[block (0, 0, 0)] {t} 100%: f32[2, 4] [[-1.0, -0.75, -0.5, -0.25], [0.0, 0.25, 0.5, 0.75]], 0");
+    assert_eq!(lines[0], lines[1], "interpreter (left) and emulator (right)");
+}

@@ -356,3 +356,43 @@ fn large_shared_memory_is_dynamic() {
     let m = tilec::artifact::manifest_for(kernel, Target::Sm90, &tilec::KernelPath::Thread { dynamic_shared_bytes: 98304 });
     assert_eq!(m.shared_bytes, 98304);
 }
+
+/// A program that prints one line of every family of dtype, with a literal `%` and more holes
+/// than one CUDA printf call takes (32 arguments).
+fn printing() -> Program {
+    let mut b = Builder::new("show");
+    let x = b.param_global("x", DType::F16);
+    let zero = b.i64(0);
+    let h = b.load_global(x, zero, Ty::scalar(DType::F16), None, None);
+    let block = b.block_id(0);
+    let flag = b.bool(true);
+    let small = b.const_int(DType::I8, -3);
+    let big = b.const_int(DType::U64, 7);
+    let mut args = vec![block, flag, small, big, h];
+    args.extend((0..40).map(|i| b.const_float(DType::F32, f64::from(i) * 0.5)));
+    let format = format!("[block {{}}] 100% {{}} {{}} {{}} {{}}: {}", vec!["{}"; 40].join(", "));
+    b.print(&format, &args);
+    b.finish()
+}
+
+#[test]
+fn print_is_vprintf_on_nvidia_and_ptxas_accepts_it() {
+    let ptxas = tool(&root().join("tools/cuda/bin/ptxas"), "run scripts/setup.sh (it installs ptxas from the nvidia-cuda-nvcc-cu12 wheel)");
+    let text = ptx(&printing(), Target::Sm80).unwrap_or_else(|e| panic!("{e}"));
+    // 45 arguments: two calls (32 + 13).
+    assert_eq!(text.matches("\tvprintf,").count(), 2, "{text}");
+    assert!(text.contains("vprintf"), "{text}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("print.ptx");
+    std::fs::write(&path, &text).expect("write PTX");
+    let out = Command::new(&ptxas).arg("-arch=sm_80").arg(&path).arg("-o").arg(dir.path().join("print.cubin")).output().expect("ptxas runs");
+    assert!(out.status.success(), "ptxas rejected print:\n{}\n{text}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn print_is_refused_on_amd() {
+    match ptx(&printing(), Target::Gfx942) {
+        Err(tilec::CodegenError::Unsupported { message, .. }) => assert!(message.contains("`print`"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}

@@ -9,6 +9,7 @@ mod exec;
 mod scalar;
 mod value;
 
+pub use exec::format_scalar;
 pub use value::{Data, Scalar, Value};
 
 use crate::diag::Diagnostic;

@@ -39,8 +39,11 @@
 //!     inside a warp, shared memory across warps (scan.rs). `repeat` and `bitcast` rebuild slots
 //!     from the operand slots of the same thread, which inference's layouts guarantee (repack.rs).
 //!
-//! Everything else (`print`, packed stores a thread does not own whole bytes of) is
-//! refused with a diagnostic at its source; the tile interpreter runs those.
+//! 14. `print` stages its tiles in shared memory and thread 0 of the block prints the line
+//!     (print.rs).
+//!
+//! Everything else (packed stores a thread does not own whole bytes of) is refused with a
+//! diagnostic at its source; the tile interpreter runs those.
 
 use crate::diag::Diagnostic;
 use crate::passes::layout_infer::{self, Layouts, Role};
@@ -54,6 +57,7 @@ mod control;
 mod memory;
 mod mma;
 mod packed;
+mod print;
 mod repack;
 mod scan;
 mod scratch;
@@ -416,14 +420,12 @@ impl Lowering<'_> {
             Op::LoadShared(view) => self.load_shared_tile(inst, view)?,
             Op::StoreShared { view, value } => return self.store_shared_tile(inst, view, *value),
             Op::CopyAsync { view, tensor, offsets, shape } => return self.copy_async_tile(inst, view, *tensor, offsets, shape),
+            Op::Print { format, args } => return self.print(inst, format, args),
             Op::CommitGroup | Op::WaitGroup(_) | Op::Barrier => {
                 self.synchronise(&inst.op);
                 return Ok(());
             }
-            other => {
-                let name = if let Op::Math(m, _) = other { m.name() } else { other.name() };
-                return Err(refuse(inst.span, &format!("the thread-level lowering does not handle `{name}` yet")));
-            }
+            // Every op of the tile IR is matched: a new one must decide how it lowers here.
         };
         if let Some(r) = inst.results.first() {
             self.env.insert(*r, out);

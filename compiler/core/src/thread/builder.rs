@@ -373,6 +373,11 @@ impl Builder {
         self.push(Op::CpAsyncWait { n }, &[]);
     }
 
+    /// A [`Op::Print`] of `args` into the `{}` holes of `format`.
+    pub fn print(&mut self, format: &str, args: &[Reg]) {
+        self.push(Op::Print { format: format.to_string(), args: args.to_vec() }, &[]);
+    }
+
     pub fn bar_sync(&mut self) {
         self.push(Op::BarSync, &[]);
     }

@@ -31,8 +31,8 @@ mod verify;
 mod warp;
 
 pub use builder::Builder;
-pub use emu::{emulate, ArgValue, EmuError, EmuErrorKind, ThreadRef};
-pub use ops::{atomic_add_supported, BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
+pub use emu::{emulate, emulate_capture, ArgValue, EmuError, EmuErrorKind, ThreadRef};
+pub use ops::{atomic_add_supported, print_escape, print_holes, print_pieces, BinOp, CmpOp, MmaKind, Op, ShflMode, Special, UnOp};
 pub use print::print_program;
 pub use scalar::{lop3, prmt};
 pub use verify::{verify, VerifyError};

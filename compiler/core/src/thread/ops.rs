@@ -316,6 +316,43 @@ pub enum Op {
     /// the next ones. Results: the carried values when `cond` yields false. Threads may leave at
     /// different times (they diverge).
     While { init: Vec<Reg>, cond: Block, body: Block },
+    /// One line of text written by each executing thread (`vprintf` on NVIDIA): `format` with its
+    /// `{}` holes replaced, in order, by the scalar `args` as the tile interpreter writes values
+    /// (`interp::format_scalar`); `{{` and `}}` stand for braces. The lowering guards it so one
+    /// thread per block prints (docs/thread.md).
+    Print { format: String, args: Vec<Reg> },
+}
+
+/// The number of `{}` holes of a [`Op::Print`] format, or an error for a lone brace.
+pub fn print_holes(format: &str) -> Result<usize, String> {
+    Ok(print_pieces(format)?.len() - 1)
+}
+
+/// The literal text of a [`Op::Print`] format between its holes (one more piece than holes),
+/// with `{{`/`}}` unescaped.
+pub fn print_pieces(format: &str) -> Result<Vec<String>, String> {
+    let mut pieces = vec![String::new()];
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('{', Some('{')) | ('}', Some('}')) => {
+                chars.next();
+                pieces.last_mut().expect("non-empty").push(c);
+            }
+            ('{', Some('}')) => {
+                chars.next();
+                pieces.push(String::new());
+            }
+            ('{', _) | ('}', _) => return Err(format!("lone `{c}` in print format {format:?} (write `{c}{c}`)")),
+            _ => pieces.last_mut().expect("non-empty").push(c),
+        }
+    }
+    Ok(pieces)
+}
+
+/// `text` escaped for a [`Op::Print`] format: every brace doubled.
+pub fn print_escape(text: &str) -> String {
+    text.replace('{', "{{").replace('}', "}}")
 }
 
 impl Op {
@@ -354,6 +391,7 @@ impl Op {
             Op::For { .. } => "for".into(),
             Op::If { .. } => "if".into(),
             Op::While { .. } => "while".into(),
+            Op::Print { .. } => "print".into(),
         }
     }
 
@@ -382,6 +420,7 @@ impl Op {
             Op::For { lo, hi, step, init, .. } => [vec![*lo, *hi, *step], init.clone()].concat(),
             Op::If { cond, .. } => vec![*cond],
             Op::While { init, .. } => init.clone(),
+            Op::Print { args, .. } => args.clone(),
         }
     }
 

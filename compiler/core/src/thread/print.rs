@@ -89,6 +89,8 @@ fn inst(p: &Program, i: &Inst, depth: usize, out: &mut String) {
         Op::CpAsync { buf, soffset, param, goffset, pred: pr, .. } => {
             format!("{name} {}[{}], {}[{}]{}", sname(*buf), r(*soffset), gname(*param), r(*goffset), pred(pr))
         }
+        Op::Print { format, args } if args.is_empty() => format!("{name} {format:?}"),
+        Op::Print { format, args } => format!("{name} {format:?}, {}", list(args)),
         Op::Shfl { value, b, c, mask, .. } => format!("{name} {}, {}, 0x{c:x}, 0x{mask:08x}", r(*value), r(*b)),
         Op::Ldmatrix { buf, offset, .. } => format!("{name} {}[{}]", sname(*buf), r(*offset)),
         Op::Stmatrix { buf, offset, value, .. } => format!("{name} {}[{}], {}", sname(*buf), r(*offset), r(*value)),

@@ -397,6 +397,16 @@ impl Verifier<'_> {
                 }
                 expect_results(&tys)?
             }
+            Op::Print { format, args } => {
+                let holes = super::ops::print_holes(format)?;
+                if holes != args.len() {
+                    return Err(format!("{} arguments for a format with {holes} holes", args.len()));
+                }
+                if let Some(&a) = args.iter().find(|&&a| !t(a).is_scalar()) {
+                    return Err(format!("argument %{} of type {}: only scalars print", a.0, t(a)));
+                }
+                expect_results(&[])?
+            }
             Op::While { init, cond, body } => {
                 let tys: Vec<Ty> = init.iter().map(|&r| t(r)).collect();
                 if cond.args.len() != init.len() || body.args.len() != init.len() || body.yields.len() != init.len() {

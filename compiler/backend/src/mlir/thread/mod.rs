@@ -22,10 +22,11 @@
 //!
 //! Op families live in their own files: [`scalar`] (constants, arithmetic, casts, fragments),
 //! [`memory`] (global, shared, atomic adds, `cp.async`), [`warp`] (barriers, shuffles, `ldmatrix`, `stmatrix`,
-//! `mma.sync`, `lop3`, `prmt`), [`control`] (`for`, `if`).
+//! `mma.sync`, `lop3`, `prmt`), [`control`] (`for`, `if`), [`print`] (`gpu.printf`).
 
 mod control;
 mod memory;
+mod print;
 mod scalar;
 mod warp;
 
@@ -306,6 +307,10 @@ impl<'c> Emitter<'c, '_> {
             }
             Op::BarSync => {
                 self.bar_sync(s);
+                vec![]
+            }
+            Op::Print { format, args } => {
+                self.print(s, format, args, span)?;
                 vec![]
             }
             Op::Shfl { mode, value, b, c, mask } => one(self.shfl(s, *mode, *value, *b, *c, *mask)),

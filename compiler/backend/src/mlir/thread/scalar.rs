@@ -339,7 +339,8 @@ impl<'c> Emitter<'c, '_> {
         self.lanewise(s, ty, to, &[s.get(a)], |v| self.cast_scalar(s, ty.dtype, to, v[0]))
     }
 
-    fn cast_scalar<'a>(&self, s: &Scope<'c, 'a>, from: DType, to: DType, a: Value<'c, 'a>) -> Result<Value<'c, 'a>, CodegenError> {
+    /// One scalar converted by the tile language's rules (also widens `print`'s arguments).
+    pub(super) fn cast_scalar<'a>(&self, s: &Scope<'c, 'a>, from: DType, to: DType, a: Value<'c, 'a>) -> Result<Value<'c, 'a>, CodegenError> {
         if from == to {
             return Ok(a);
         }

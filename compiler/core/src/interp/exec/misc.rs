@@ -7,16 +7,20 @@ use crate::tir::{BinaryOp, Inst, ValueId};
 use tilec_dtype::DType;
 
 /// One value as `print` shows it: a scalar, or `dtype[shape] [[...], ...]` row-major.
-pub fn format_value(dt: DType, v: &Value) -> String {
-    fn scalar_text(dt: DType, s: Scalar) -> String {
-        match s {
-            Scalar::Int(x) if dt == (DType::Int { bits: 64, signed: false }) => (x as u64).to_string(),
-            Scalar::Int(x) => x.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Float(x) if dt == DType::F32 || dt == DType::TF32 => format!("{:?}", x as f32),
-            Scalar::Float(x) => format!("{x:?}"),
-        }
+/// The text `print` writes for one element of `dt` (also the thread-level emulator's, so that
+/// both print the same lines): integers in decimal, bools as `true`/`false`, floats as Rust's
+/// shortest round-trip form (`1.0`, `0.1`, `1e-7`) of the f32 (f32, tf32) or the f64 holding it.
+pub fn format_scalar(dt: DType, s: Scalar) -> String {
+    match s {
+        Scalar::Int(x) if dt == (DType::Int { bits: 64, signed: false }) => (x as u64).to_string(),
+        Scalar::Int(x) => x.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Float(x) if dt == DType::F32 || dt == DType::TF32 => format!("{:?}", x as f32),
+        Scalar::Float(x) => format!("{x:?}"),
     }
+}
+
+pub fn format_value(dt: DType, v: &Value) -> String {
     fn nested(dt: DType, shape: &[u64], data: &Data, start: usize, out: &mut String) {
         out.push('[');
         let inner: usize = shape[1..].iter().product::<u64>() as usize;
@@ -25,7 +29,7 @@ pub fn format_value(dt: DType, v: &Value) -> String {
                 out.push_str(", ");
             }
             if shape.len() == 1 {
-                out.push_str(&scalar_text(dt, data.get(start + i)));
+                out.push_str(&format_scalar(dt, data.get(start + i)));
             } else {
                 nested(dt, &shape[1..], data, start + i * inner, out);
             }
@@ -33,7 +37,7 @@ pub fn format_value(dt: DType, v: &Value) -> String {
         out.push(']');
     }
     match v {
-        Value::Scalar(s) => scalar_text(dt, *s),
+        Value::Scalar(s) => format_scalar(dt, *s),
         Value::Tile { shape, data } => {
             let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
             let mut out = format!("{dt}[{}] ", dims.join(", "));

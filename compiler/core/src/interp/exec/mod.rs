@@ -11,6 +11,8 @@ mod reduce;
 mod shape;
 mod shared;
 
+pub use misc::format_scalar;
+
 use super::scalar::{self, Undefined};
 use super::value::{Data, Scalar, Value};
 use crate::diag::Diagnostic;

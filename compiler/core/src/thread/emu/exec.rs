@@ -10,6 +10,7 @@ use super::shared::Shared;
 use super::{ArgValue, EmuError, EmuErrorKind};
 use crate::thread::ops::{BinOp, Op, Special};
 use crate::thread::{scalar, Block, Inst, Program, Reg, Ty};
+use crate::interp::{format_scalar, Scalar};
 use std::collections::{BTreeMap, VecDeque};
 use tilec_dtype::pack::{get as get_bits, set as set_bits};
 use tilec_dtype::{cast_bits, decode_int};
@@ -40,10 +41,12 @@ struct Run<'a> {
     regs: Vec<Vec<Option<Val>>>,
     shared: Shared,
     asyncs: Vec<Async>,
+    /// The lines `print` wrote, in execution order.
+    out: &'a mut Vec<String>,
 }
 
 /// Runs block `block` of the grid.
-pub fn run_block(p: &Program, args: &mut [ArgValue], global: &mut GlobalTracker, block: [u32; 3], grid: [u32; 3], nthreads: u32) -> Result<(), EmuError> {
+pub fn run_block(p: &Program, args: &mut [ArgValue], global: &mut GlobalTracker, block: [u32; 3], grid: [u32; 3], nthreads: u32, out: &mut Vec<String>) -> Result<(), EmuError> {
     let mut run = Run {
         p,
         args,
@@ -54,6 +57,7 @@ pub fn run_block(p: &Program, args: &mut [ArgValue], global: &mut GlobalTracker,
         regs: vec![vec![None; p.regs.len()]; nthreads as usize],
         shared: Shared::new(p),
         asyncs: (0..nthreads).map(|_| Async::default()).collect(),
+        out,
     };
     let all: Vec<u32> = (0..nthreads).collect();
     run.block(&p.body, &all)
@@ -145,6 +149,29 @@ impl<'a> Run<'a> {
                     return Err(self.err(inst, missing, EmuErrorKind::Deadlock { arrived: active.len() as u32, threads: self.nthreads }));
                 }
                 self.shared.epoch += 1;
+                Ok(())
+            }
+            Op::Print { format, args } => {
+                // Threads in order: the text of one line does not depend on the schedule, only the
+                // order of lines of different threads (the lowering prints from one thread).
+                let pieces = crate::thread::ops::print_pieces(format).map_err(|m| self.err(inst, None, EmuErrorKind::Invalid(m)))?;
+                for &t in active {
+                    let mut line = pieces[0].clone();
+                    for (&a, piece) in args.iter().zip(&pieces[1..]) {
+                        let dt = self.p.ty(a).dtype;
+                        let bits = self.read1(inst, t, a)?;
+                        let v = if dt.is_bool() {
+                            Scalar::Bool(bits & 1 == 1)
+                        } else if dt.is_float() {
+                            Scalar::Float(tilec_dtype::decode(dt, bits))
+                        } else {
+                            Scalar::Int(decode_int(dt, bits) as i64)
+                        };
+                        line.push_str(&format_scalar(dt, v));
+                        line.push_str(piece);
+                    }
+                    self.out.push(line);
+                }
                 Ok(())
             }
             Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } => self.collective(inst, active),
@@ -450,7 +477,7 @@ impl<'a> Run<'a> {
                 }
                 return Ok(None);
             }
-            Op::BarSync | Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } | Op::For { .. } | Op::If { .. } | Op::While { .. } => {
+            Op::BarSync | Op::Print { .. } | Op::Shfl { .. } | Op::Ldmatrix { .. } | Op::Stmatrix { .. } | Op::Mma { .. } | Op::For { .. } | Op::If { .. } | Op::While { .. } => {
                 unreachable!("handled by inst")
             }
         };

@@ -199,8 +199,19 @@ fn invalid(m: String) -> EmuError {
 }
 
 /// Runs `program` over `grid` blocks of `threads_per_block` threads, reading and writing the global
-/// tensors of `args` (one per parameter, in order). Verifies the program first.
+/// tensors of `args` (one per parameter, in order). Verifies the program first. The lines `print`
+/// writes go to stderr, as the tile interpreter writes them ([`emulate_capture`] returns them).
 pub fn emulate(program: &Program, args: &mut [ArgValue], grid: [u32; 3], threads_per_block: u32) -> Result<(), EmuError> {
+    for line in emulate_capture(program, args, grid, threads_per_block)? {
+        eprintln!("{line}");
+    }
+    Ok(())
+}
+
+/// [`emulate`], returning the lines `print` wrote: block by block in grid order (x fastest), in
+/// execution order within a block. On a GPU blocks run concurrently, so only the order of one
+/// block's lines is the same there.
+pub fn emulate_capture(program: &Program, args: &mut [ArgValue], grid: [u32; 3], threads_per_block: u32) -> Result<Vec<String>, EmuError> {
     verify(program).map_err(|e| EmuError { kind: EmuErrorKind::Invalid(e.to_string()), op: e.op, span: e.span, block: [0; 3], thread: None })?;
     if args.len() != program.params.len() {
         return Err(invalid(format!("{} arguments for {} parameters", args.len(), program.params.len())));
@@ -222,12 +233,13 @@ pub fn emulate(program: &Program, args: &mut [ArgValue], grid: [u32; 3], threads
     let sizes: Vec<usize> = args.iter().map(|a| if let ArgValue::Global { bytes, .. } = a { bytes.len() } else { 0 }).collect();
     let names = program.params.iter().map(|p| p.name.clone()).collect();
     let mut tracker = global::GlobalTracker::new(names, &sizes, grid);
+    let mut out = Vec::new();
     for z in 0..grid[2] {
         for y in 0..grid[1] {
             for x in 0..grid[0] {
-                exec::run_block(program, args, &mut tracker, [x, y, z], grid, threads_per_block)?;
+                exec::run_block(program, args, &mut tracker, [x, y, z], grid, threads_per_block, &mut out)?;
             }
         }
     }
-    Ok(())
+    Ok(out)
 }
