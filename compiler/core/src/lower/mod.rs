@@ -60,6 +60,7 @@ mod scratch;
 mod shared_tiles;
 mod smem_plan;
 mod shuffle;
+mod widen;
 
 use std::collections::HashMap;
 use tilec_layout::TvLayout;
