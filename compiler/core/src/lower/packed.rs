@@ -348,7 +348,7 @@ impl Lowering<'_> {
         let Op::Cast(x) = inst.op else { return false };
         let to = self.kernel.ty(inst.results[0]).dtype();
         let Some(t) = widen::trick(self.kernel.ty(a).dtype(), to) else { return false };
-        x == a && self.packed_groups.get(&a).is_some_and(|g| g.groups.iter().all(|g| g.len() as u32 * t.bits() % 32 == 0))
+        x == a && self.packed_groups.get(&a).is_some_and(|g| g.groups.iter().all(|g| (g.len() as u32 * t.bits()).is_multiple_of(32)))
     }
 
     /// `cast<to>(a)` (`inst`) of a low-bit tile to `f16` or `f32` by the bit tricks of
