@@ -191,6 +191,10 @@ impl Lowering<'_> {
                 regroup(b, &regs, &narrow, &wide)
             },
         );
+        if dtype.bits() == 8 && matches!(dtype, tilec_dtype::DType::Int { .. }) {
+            // A cast of u8/i8 widens whole words with prmt (packed.rs).
+            self.record_byte_groups(tile, &groups, &wide);
+        }
         Ok(unpack(&mut self.b, &groups, &wide, acc.num_values))
     }
 

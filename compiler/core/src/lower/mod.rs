@@ -64,6 +64,7 @@ mod scratch;
 mod shared_tiles;
 mod smem_plan;
 mod shuffle;
+mod widen;
 
 use std::collections::HashMap;
 use tilec_layout::TvLayout;

@@ -11,10 +11,12 @@
 //!   unproven alignment) are extracted one by one: load the byte(s) holding the element (two when it
 //!   straddles a byte boundary, the second only then), shift and mask its bits, and view the code as
 //!   the packed type. Every address read is inside the tensor; elements outside it read as code 0.
-//! * **conversions** of a loaded `u4`/`i4` tile to `f16` or `f32` take its raw 32-bit words and use
-//!   `lop3` and the magic-number trick: `(q >> 4s) & 0x000f000f | 0x6400_6400` are two f16 of value
-//!   `1024 + nibble`, from which one f16x2 subtraction of 1024 (1032 for `i4`, whose nibble is
-//!   biased by `^ 8` in the same `lop3`) gives both elements exactly.
+//! * **conversions** of a loaded low-bit tile to `f16` or `f32` — integers of 1 to 8 bits, `bool`,
+//!   and finite-only small floats with at most 4 exponent bits (the table is `widen::trick`) — take
+//!   its raw 32-bit words and build two f16 per u32 with `lop3`/`prmt` and shifts, fixed by one
+//!   f16x2 instruction: for `u4`, `(q >> 4s) & 0x000f000f | 0x6400_6400` are two f16 of value
+//!   `1024 + nibble`, from which one f16x2 subtraction of 1024 gives both elements exactly
+//!   (widen.rs).
 //! * **stores** are plain stores of whole bytes, and only where each thread provably owns every byte
 //!   it writes: groups start on a byte (statically proven) and the first holder of a replicated tile
 //!   stores. A group cut by the tensor's edge writes only the bytes that hold an element inside;
@@ -22,9 +24,9 @@
 //!   unproven alignment — is refused with a diagnostic: no read-modify-write, which would race.
 
 use super::memory::{regroup, unpack};
-use super::{refuse, Lowering};
+use super::{refuse, widen, Lowering};
 use crate::diag::Diagnostic;
-use crate::thread::{BinOp, Builder, CmpOp, Reg, Ty};
+use crate::thread::{Builder, CmpOp, Reg, Ty};
 use crate::tir::{Inst, Op, ValueId};
 use tilec_dtype::DType;
 
@@ -333,59 +335,44 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    /// Whether `inst` is a `cast` of packed tile `a` that [`Self::cast_packed`] does by bit tricks:
-    /// a `u4`/`i4` tile loaded in groups of whole 32-bit words, cast to `f16` or `f32`.
+    /// Records the raw groups of a tile of 8-bit integers loaded from memory, so that a cast of it
+    /// can widen whole words with `prmt` ([`Self::cast_packed`]).
+    pub(super) fn record_byte_groups(&mut self, tile: ValueId, regs: &[Reg], groups: &[Vec<usize>]) {
+        self.packed_groups.insert(tile, Groups { regs: regs.to_vec(), groups: groups.to_vec() });
+    }
+
+    /// Whether `inst` is a `cast` of low-bit tile `a` that [`Self::cast_packed`] does by bit tricks:
+    /// the pair (dtype, target) has a path in [`widen::trick`], and `a` was loaded in groups of whole
+    /// 32-bit words.
     pub(super) fn converts_after_cast(&self, inst: &Inst, a: ValueId) -> bool {
         let Op::Cast(x) = inst.op else { return false };
         let to = self.kernel.ty(inst.results[0]).dtype();
-        x == a
-            && matches!(self.kernel.ty(a).dtype(), DType::Int { bits: 4, .. })
-            && (to == DType::F16 || to == DType::F32)
-            && self.packed_groups.get(&a).is_some_and(|g| g.groups.iter().all(|g| g.len() % 8 == 0))
+        let Some(t) = widen::trick(self.kernel.ty(a).dtype(), to) else { return false };
+        x == a && self.packed_groups.get(&a).is_some_and(|g| g.groups.iter().all(|g| (g.len() as u32 * t.bits()).is_multiple_of(32)))
     }
 
-    /// `cast<to>(a)` (`inst`) of a tile loaded from a packed `u4`/`i4` tensor to `f16` or `f32` by
-    /// `lop3` and the magic-number trick, from its raw 32-bit words, in the layout it was loaded in;
-    /// where the cast's result has another layout, the f16 values are exchanged (half the bytes of
-    /// f32, and no per-element unpacking of codes). `None` where [`Self::converts_after_cast`] does not hold.
+    /// `cast<to>(a)` (`inst`) of a low-bit tile to `f16` or `f32` by the bit tricks of
+    /// [`widen::widen_words`], two elements per f16x2 instruction, from its raw 32-bit words, in the
+    /// layout it was loaded in; where the cast's result has another layout, the f16 values are
+    /// exchanged (half the bytes of f32, and no per-element unpacking of codes). `None` where
+    /// [`Self::converts_after_cast`] does not hold.
     pub(super) fn cast_packed(&mut self, inst: &Inst, a: ValueId, to: DType) -> Result<Option<Vec<Reg>>, Diagnostic> {
         if !self.converts_after_cast(inst, a) {
             return Ok(None);
         }
-        let signed = self.kernel.ty(a).dtype().is_signed_int();
+        let t = widen::trick(self.kernel.ty(a).dtype(), to).expect("checked by converts_after_cast");
         let groups = &self.packed_groups[&a];
         let (regs, slots) = (groups.regs.clone(), groups.groups.clone());
         let (from, result) = (self.layouts.of(a).cloned(), self.layout(inst.results[0])?);
         let from = from.expect("a loaded tile has a layout");
         let b = &mut self.b;
-        let nibbles = b.u32(0x000f_000f);
-        // f16 1024 + n (1024 + (n ^ 8) = 1032 + value for i4), and the bias taken off again.
-        let (magic, lut, bias) = if signed { (0x6408_6408, 0x6a, 0x6408_6408) } else { (0x6400_6400, 0xea, 0x6400_6400) };
-        let magic = b.u32(magic);
-        let bias = b.u32(bias);
-        let bias = b.bitcast(bias, Ty::F16X2);
         let mut out = vec![None; from.num_values() as usize];
         for (r, g) in regs.iter().zip(&slots) {
-            let words = g.len() as u32 / 8;
-            let w = b.bitcast(*r, Ty::vec(DType::U32, words));
-            for i in 0..words {
-                let q = lane(b, w, i);
-                for s in 0..4u32 {
-                    let t = if s == 0 {
-                        q
-                    } else {
-                        let by = b.u32(4 * s);
-                        b.shr(q, by)
-                    };
-                    // lop3 (a & b) | c, or (a & b) ^ c: 0xF0 & 0xCC | 0xAA = 0xEA, ^ = 0x6A.
-                    let h = b.lop3(t, nibbles, magic, lut);
-                    let h = b.bitcast(h, Ty::F16X2);
-                    let f = b.binary(BinOp::Sub, h, bias);
-                    for (half, e) in [(0, 8 * i + s), (1, 8 * i + s + 4)] {
-                        let x = b.extract(f, half);
-                        out[g[e as usize]] = Some(x);
-                    }
-                }
+            let n = g.len() as u32 * t.bits() / 32;
+            let w = b.bitcast(*r, Ty::vec(DType::U32, n));
+            let words: Vec<Reg> = (0..n).map(|i| lane(b, w, i)).collect();
+            for (e, x) in widen::widen_words(b, t, &words).into_iter().enumerate() {
+                out[g[e]] = Some(x);
             }
         }
         let halves: Vec<Reg> = out.into_iter().map(|x| x.expect("the groups cover every slot")).collect();
