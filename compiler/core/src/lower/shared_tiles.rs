@@ -477,27 +477,11 @@ impl Lowering<'_> {
 
     /// An `if` without results whose branches are built by `then` and `els` on `self`.
     fn if_then(&mut self, cond: Reg, then: impl FnOnce(&mut Self), els: impl FnOnce(&mut Self)) {
-        let mut outer = std::mem::replace(&mut self.b, crate::thread::Builder::new(""));
-        let cell = std::cell::RefCell::new(&mut *self);
-        outer.if_(
-            cond,
-            &[],
-            |bld| {
-                let mut guard = cell.borrow_mut();
-                std::mem::swap(bld, &mut guard.b);
-                then(&mut guard);
-                std::mem::swap(bld, &mut guard.b);
-                vec![]
-            },
-            |bld| {
-                let mut guard = cell.borrow_mut();
-                std::mem::swap(bld, &mut guard.b);
-                els(&mut guard);
-                std::mem::swap(bld, &mut guard.b);
-                vec![]
-            },
-        );
-        self.b = outer;
+        self.b.begin_if(cond, &[]);
+        then(self);
+        self.b.else_(vec![]);
+        els(self);
+        self.b.end_if(vec![]);
     }
 }
 
