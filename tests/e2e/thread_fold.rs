@@ -358,3 +358,92 @@ fn amd_lop3_and_prmt_match_the_emulator() {
     }
     check_on(c, &|_, _| false, Target::Gfx942);
 }
+
+/// Every small float type the emitters round into: the OCP ones and the odd widths, down to one
+/// exponent bit and up to f8e7m0 (whose range reaches 2^64).
+const SMALL_FLOATS: [&str; 16] = ["f8e4m3", "f8e5m2", "f6e3m2", "f6e2m3", "f4e2m1", "e8m0", "f8e7m0", "f8e6m1", "f8e3m4", "f8e2m5", "f8e1m6", "f7e6m0", "f5e2m2", "f4e3m0", "f3e1m1", "f2e1m0"];
+
+/// f32 inputs that decide a rounding into `dt`: every finite value, each midpoint between
+/// neighbouring values (ties to even) and the f32 on either side of it, the same around the
+/// saturation threshold (half a quantum above the largest value) and the smallest value (half of it
+/// rounds to zero), ±0, ±Inf, NaN, f32 subnormals and f32's extremes, with both signs.
+fn small_float_inputs(dt: DType) -> Vec<u32> {
+    let mut vals: Vec<f64> = (0..1u64 << dt.bits()).map(|c| decode(dt, c)).filter(|v| v.is_finite() && *v >= 0.0).collect();
+    vals.sort_by(f64::total_cmp);
+    vals.dedup();
+    let (max, prev) = (vals[vals.len() - 1], vals[vals.len() - 2]);
+    // Beyond max the next value would be max plus its quantum (max itself when there is no mantissa).
+    let quantum = if dt.man_bits() == Some(0) { max } else { max - prev };
+    let mut points: Vec<f64> = vals.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
+    points.extend([max + quantum / 2.0, vals[0] / 2.0, 2.0 * max]);
+    let mut out = Vec::new();
+    for &v in vals.iter().chain(&points) {
+        let b = encode(DType::F32, v) as u32;
+        out.extend([b, b.wrapping_add(1), b.wrapping_sub(1)]);
+    }
+    out.extend([0, 1, 0x0040_0000, 0x0060_0000, 0x0060_0001, 0x005f_ffff, 0x007f_ffff, 0x0080_0000, 0x7f7f_ffff, 0x7f80_0000, 0x7fc0_0000, 0x7f80_0001]);
+    let mut neg: Vec<u32> = out.iter().map(|b| b | 0x8000_0000).collect();
+    out.append(&mut neg);
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn casts_to_small_floats_match_the_emulator() {
+    for name in SMALL_FLOATS {
+        let dt: DType = name.parse().unwrap();
+        let mut c = Cases::new();
+        for b in small_float_inputs(dt) {
+            let a = c.konst(DType::F32, b as u64);
+            let r = c.b.cast(a, dt);
+            c.sink(r, format!("{name} cast f32 {b:#x}"));
+        }
+        // Random bit patterns, and random values inside the type's range.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ dt.bits() as u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let max = (0..1u64 << dt.bits()).map(|c| decode(dt, c)).filter(|v| v.is_finite()).fold(0.0, f64::max);
+        for i in 0..300 {
+            let r = next();
+            let b = if i % 2 == 0 { r as u32 } else { encode(DType::F32, (r >> 11) as f64 / 2f64.powi(53) * 2.5 * max * if r & 1 == 0 { 1.0 } else { -1.0 }) as u32 };
+            let a = c.konst(DType::F32, b as u64);
+            let r = c.b.cast(a, dt);
+            c.sink(r, format!("{name} cast f32 {b:#x} (random)"));
+        }
+        // Other sources: wider and narrower floats, integers, other small floats.
+        for from in [DType::F16, DType::BF16, DType::F64, DType::TF32] {
+            for v in [0.0, -0.0, 0.3, 0.75, -1.25, 3.5, 5.0, 6.5, 448.0, 464.0, 57344.0, 61440.0, 1e-3, 2e-40, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, max, -max, 1.5 * max] {
+                let bits = encode(from, v);
+                let a = c.konst(from, bits);
+                let r = c.b.cast(a, dt);
+                c.sink(r, format!("{name} cast {from} {v}"));
+            }
+        }
+        let u4: DType = "u4".parse().unwrap();
+        for from in [DType::I8, DType::U8, DType::I16, DType::I32, DType::U32, DType::I64, DType::U64, u4, DType::Bool] {
+            if from.bits() == 64 && max >= 2f64.powi(52) {
+                continue; // refused: see `small_float_code`
+            }
+            for x in int_edges(from).into_iter().chain([3, 5, 6, 9, 11, 13, 17, 448, 464, 480, 57344, 61440, 1 << 31, (1 << 32) + (1 << 31)]) {
+                let x = if from.bits() >= 64 { x } else { x & ((1u64 << from.bits()) - 1) };
+                let a = c.konst(from, x);
+                let r = c.b.cast(a, dt);
+                c.sink(r, format!("{name} cast {from} {x:#x}"));
+            }
+        }
+        for src in ["f8e4m3", "f8e5m2", "e8m0", "f4e2m1"] {
+            let sdt: DType = src.parse().unwrap();
+            for code in 0..1u64 << sdt.bits() {
+                let a = c.konst(sdt, code);
+                let r = c.b.cast(a, dt);
+                c.sink(r, format!("{name} cast {src} {code:#x}"));
+            }
+        }
+        check(c, &is_nan_case);
+    }
+}

@@ -479,7 +479,7 @@ fn every_kernel_that_lowers_agrees_with_the_interpreter() {
         }
     }
     // The kernels this lowering is known to cover; one that stops lowering shows up here.
-    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse", "matmul_a16wx", "ctl", "loops", "column_sums"] {
+    for name in ["vector_add", "softmax", "layernorm", "rmsnorm", "matmul", "attention", "axpy_f16", "fold_columns", "int_ops", "masked", "math_ops", "widen", "imports", "annotated", "strided_copy", "owners", "staged_sum", "shared_misuse", "matmul_a16wx", "ctl", "loops", "column_sums", "quantize"] {
         assert!(lowered.iter().any(|l| l == name), "`{name}` no longer lowers (lowered: {lowered:?})");
     }
 }

@@ -300,6 +300,7 @@ impl<'c, 'a> Ops<'c, 'a> {
     /// Converts `a` from `from` to `to`: floats round to nearest even; float → integer truncates and
     /// saturates (NaN → 0); integer narrowing saturates; → bool tests for non-zero.
     pub fn cast(&self, from: DType, to: DType, a: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        // Small floats go through `small_float_code` and a decode, which need the emitter's tables.
         if is_carried(to) {
             return Err(CodegenError::unsupported(span, format!("the GPU backend cannot convert values to `{to}` yet")));
         }
@@ -310,6 +311,112 @@ impl<'c, 'a> Ops<'c, 'a> {
         }
         let ty = mlir_type(self.ctx, to, span)?;
         Ok(self.convert(from, to, a, ty))
+    }
+
+    /// The code of `to` (a small float or e8m0) that `a`, a native value of `from` (bool, an integer
+    /// of any width, or an LLVM float type; tf32 as its f32), becomes: `tilec_dtype::cast_bits`
+    /// exactly, as an i8. The value is rounded once on its float bits by integer operations (there
+    /// is no LLVM type to `fptrunc` to): f16/bf16, integers of at most 24 bits and bool go through
+    /// f32 and 32-bit integers through f64, both exact; a 64-bit integer goes through f64, which
+    /// rounds only magnitudes beyond 2^53, where every target but one already saturates; that one
+    /// (max ≥ 2^52: f8e7m0) is refused rather than rounded twice.
+    pub fn small_float_code(&self, from: DType, to: DType, a: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+        let l = self.loc;
+        let (f32t, f64t) = (Type::float32(self.ctx), Type::float64(self.ctx));
+        let (src, x) = match from {
+            DType::F32 | DType::TF32 => (DType::F32, a),
+            DType::F64 => (DType::F64, a),
+            DType::F16 | DType::BF16 => (DType::F32, self.push(arith::extf(a, f32t, l))),
+            DType::Bool => (DType::F32, self.push(arith::uitofp(a, f32t, l))),
+            DType::Int { bits, signed } => {
+                let max = tilec_dtype::decode(to, to.float_format().expect("a float").max_mag_code());
+                if bits == 64 && max >= 2f64.powi(52) {
+                    return Err(CodegenError::unsupported(span, format!("the GPU backend cannot convert 64-bit integers to `{to}` exactly yet")));
+                }
+                let ty = if bits <= 24 { f32t } else { f64t };
+                let v = if signed { self.push(arith::sitofp(a, ty, l)) } else { self.push(arith::uitofp(a, ty, l)) };
+                (if bits <= 24 { DType::F32 } else { DType::F64 }, v)
+            }
+            other => return Err(CodegenError::unsupported(span, format!("the GPU backend cannot convert `{other}` values to `{to}` yet"))),
+        };
+        let code = self.round_to_code(src, to, x);
+        Ok(self.push(arith::trunci(code, IntegerType::new(self.ctx, 8).into(), l)))
+    }
+
+    /// [`Ops::small_float_code`] of `x`, an f32 or f64 (`src`), as an integer of `src`'s width.
+    ///
+    /// With the source's exponent field `F`, fraction `f` and `M` fraction bits, the value is
+    /// `m · 2^(max(F,1) - bias - M)` where `m` is `f` plus the implicit bit when `F ≠ 0`. The target's
+    /// quantum is `2^(te - Y)` with `te = max(F - bias, emin)` (`emin` is the target's smallest normal
+    /// exponent; a source subnormal lies below every target's, so `te = emin` there too), so `m` is
+    /// shifted right by `te - Y - (max(F,1) - bias - M)` bits, rounding to nearest with ties to the
+    /// even kept bit. The code is then `(te + B) · 2^Y + mant - 2^Y`: that is the normal encoding,
+    /// the subnormal one at `te = emin` (field 0), and a carry out of the mantissa moves into the
+    /// exponent by itself. Beyond the largest code it saturates; ±Inf, NaN and the sign follow
+    /// `FloatFormat::encode_f64`.
+    fn round_to_code(&self, src: DType, to: DType, x: Value<'c, 'a>) -> Value<'c, 'a> {
+        use tilec_dtype::Specials;
+        let l = self.loc;
+        let sf = src.float_format().expect("f32 or f64");
+        let tf = to.float_format().expect("a small float");
+        let w = sf.bits();
+        let ity: Type = IntegerType::new(self.ctx, w).into();
+        let c = |v: i64| self.int(ity, v);
+        let (m_s, b_s) = (sf.man_bits as i64, sf.bias as i64);
+        let (y, b_t) = (tf.man_bits as i64, tf.bias as i64);
+        let emin = if tf.subnormals { 1 - b_t } else { -b_t };
+        let bits = self.push(arith::bitcast(x, ity, l));
+        let mag = self.push(arith::andi(bits, c(i64::MAX >> (64 - w)), l));
+        let neg = self.cmpi(CmpiPredicate::Slt, bits, c(0));
+        let inf_bits = c(((1i64 << sf.exp_bits) - 1) << m_s);
+        let is_nan = self.cmpi(CmpiPredicate::Ugt, mag, inf_bits);
+        let is_inf = self.cmpi(CmpiPredicate::Eq, mag, inf_bits);
+        let field = self.push(arith::shrui(mag, c(m_s), l));
+        let frac = self.push(arith::andi(mag, c((1i64 << m_s) - 1), l));
+        let normal = self.cmpi(CmpiPredicate::Ne, field, c(0));
+        let implicit = self.select(normal, c(1i64 << m_s), c(0));
+        let m = self.push(arith::ori(frac, implicit, l));
+        // te + bias_s = max(F, emin + bias_s) (≥ 0 for every target), and max(F, 1).
+        let te_b = self.push(arith::maxsi(field, c(emin + b_s), l));
+        let fe = self.push(arith::maxsi(field, c(1), l));
+        // Right shift of m: ≥ 1 always; capped where m (< 2^(M+1)) is below half a quantum anyway.
+        let shift = self.push(arith::subi(te_b, fe, l));
+        let shift = self.push(arith::addi(shift, c(m_s - y), l));
+        let shift = self.push(arith::minsi(shift, c(m_s + 2), l));
+        let one = c(1);
+        let kept = self.push(arith::shrui(m, shift, l));
+        let odd = self.push(arith::andi(kept, one, l));
+        let half = self.push(arith::shli(one, self.push(arith::subi(shift, one, l)), l));
+        let r = self.push(arith::addi(m, self.push(arith::subi(half, one, l)), l));
+        let r = self.push(arith::addi(r, odd, l));
+        let mut mant = self.push(arith::shrui(r, shift, l));
+        if !tf.subnormals {
+            // A zero-free format (e8m0): anything below its smallest value rounds up to it.
+            mant = self.push(arith::maxsi(mant, c(1i64 << y), l));
+        }
+        let field_t = self.push(arith::addi(te_b, c(b_t - b_s), l));
+        let code = self.push(arith::shli(field_t, c(y), l));
+        let code = self.push(arith::addi(code, mant, l));
+        let code = self.push(arith::subi(code, c(1i64 << y), l));
+        let max = tf.max_mag_code() as i64;
+        let mut code = self.push(arith::minsi(code, c(max), l));
+        if let Some(inf) = tf.inf_code() {
+            code = self.select(is_inf, c(inf as i64), code);
+        }
+        if tf.signed {
+            let sign = self.select(neg, c(1i64 << (tf.exp_bits + tf.man_bits)), c(0));
+            code = self.push(arith::ori(code, sign, l));
+        } else {
+            // Unsigned (e8m0): zero and negatives clamp to the smallest value, code 0.
+            let zero = self.cmpi(CmpiPredicate::Eq, mag, c(0));
+            let low = self.push(arith::ori(neg, zero, l));
+            code = self.select(low, c(0), code);
+        }
+        let nan = match tf.specials {
+            Specials::None => 0,
+            _ => tf.nan_code().expect("a NaN") as i64,
+        };
+        self.select(is_nan, c(nan), code)
     }
 
     /// [`Ops::cast`] of a scalar `a` held exactly in its own type (`from` native: bool, an integer of

@@ -318,7 +318,19 @@ impl<'c> Emitter<'c, '_> {
             }
             Op::Cast(a) => {
                 let (from, to) = (self.dtype(*a), self.dtype(inst.results[0]));
-                s.get(*a).iter().map(|x| ops.cast(from, to, *x, span)).collect::<Result<_, _>>()?
+                if matches!(to, tilec_dtype::DType::SmallFloat { .. } | tilec_dtype::DType::E8M0) {
+                    // Registers of small floats hold their exact f32 value: round to the code, then
+                    // decode it (from a carried source, the carrier's value is exact).
+                    let from = super::arith::carrier(from);
+                    let mut out = Vec::new();
+                    for x in s.get(*a) {
+                        let code = ops.small_float_code(from, to, *x, span)?;
+                        out.push(self.decode_table(s.block, to, code, span)?);
+                    }
+                    out
+                } else {
+                    s.get(*a).iter().map(|x| ops.cast(from, to, *x, span)).collect::<Result<_, _>>()?
+                }
             }
             Op::Splat(a) => vec![s.get(*a)[0]; slots_of(inst.results[0])],
             // Checked and recorded; layout-driven lowering will honour it. The default distribution

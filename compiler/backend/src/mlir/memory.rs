@@ -314,7 +314,7 @@ impl<'c> Emitter<'c, '_> {
     }
 
     /// The exact f32 value of small-float code `code`, from a constant table of every code's value.
-    fn decode_table<'a>(&self, block: &'a Block<'c>, dt: DType, code: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
+    pub(super) fn decode_table<'a>(&self, block: &'a Block<'c>, dt: DType, code: Value<'c, 'a>, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
         let _ = span;
         self.tables.borrow_mut().insert(dt);
         let ops = Ops { ctx: self.ctx, block, loc: self.loc };

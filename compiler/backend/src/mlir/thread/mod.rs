@@ -17,7 +17,7 @@
 //!   `shfl.sync` is `ds_bpermute` inside the half, with PTX's source-lane rules; `lop3`/`prmt` are
 //!   bit operations; the instructions AMD lacks (`cp.async`, `ldmatrix`, `stmatrix`, `mma.sync`)
 //!   are refused;
-//! * whatever cannot be emitted (those, casts to small floats, `stmatrix` on sm_80) is refused
+//! * whatever cannot be emitted (those, 64-bit integers to f8e7m0, `stmatrix` on sm_80) is refused
 //!   with [`CodegenError::Unsupported`] before anything is added to the module.
 //!
 //! Op families live in their own files: [`scalar`] (constants, arithmetic, casts, fragments),

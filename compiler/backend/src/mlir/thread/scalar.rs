@@ -334,7 +334,17 @@ impl<'c> Emitter<'c, '_> {
     pub fn cast<'a>(&self, s: &Scope<'c, 'a>, a: Reg, to: DType, span: Span) -> Result<Value<'c, 'a>, CodegenError> {
         let ty = self.reg_ty(a);
         if Self::is_code(to) {
-            return Err(CodegenError::unsupported(span, format!("the thread-level backend cannot convert values to `{to}` yet")));
+            // Into a code: from the exact value (a code source decoded to its f32), rounded once by
+            // integer operations on its float bits (`Ops::small_float_code`).
+            let code_ty: Type = IntegerType::new(self.ctx, to.bits()).into();
+            return self.lanewise(s, ty, to, &[s.get(a)], |v| {
+                let (from, x) = if Self::is_code(ty.dtype) { (DType::F32, self.decode(s, ty.dtype, v[0])) } else { (ty.dtype, v[0]) };
+                if from == to {
+                    return Ok(v[0]);
+                }
+                let code = s.ops(self.loc, self.ctx).small_float_code(from, to, x, span)?;
+                Ok(if to.bits() == 8 { code } else { self.push(s, arith::trunci(code, code_ty, self.loc)) })
+            });
         }
         self.lanewise(s, ty, to, &[s.get(a)], |v| self.cast_scalar(s, ty.dtype, to, v[0]))
     }
