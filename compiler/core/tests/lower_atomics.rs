@@ -7,11 +7,10 @@
 
 mod ops_common;
 
-use ops_common::{kernel, kernel_with, pack, pack_i, rng, unpack, unpack_i};
+use ops_common::{emulate_and_interpret, kernel, kernel_with, pack, pack_i, rng, unpack, unpack_i};
 use rand::Rng;
-use tilec_core::interp::{self, Arg};
-use tilec_core::thread::{self, ArgValue};
-use tilec_core::tir::{Kernel, ParamKind};
+use tilec_core::thread;
+use tilec_core::tir::Kernel;
 use tilec_dtype::DType;
 
 fn column_sums_source(warps: u32) -> String {
@@ -23,25 +22,7 @@ fn column_sums_source(warps: u32) -> String {
 /// Runs `k` on the emulator and on the interpreter with `tensors` (one per tensor parameter);
 /// returns both sets of tensors afterwards.
 fn run_both(k: &Kernel, tensors: &[Vec<u8>], dims: &[i64]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    let program = tilec_core::lower::lower(k).unwrap_or_else(|d| panic!("{}", d.message));
-    let mut emu: Vec<ArgValue> = k
-        .params
-        .iter()
-        .zip(tensors)
-        .map(|(p, b)| match p.kind {
-            ParamKind::Tensor { dtype, .. } => ArgValue::Global { dtype, bytes: b.clone() },
-            _ => unreachable!("tensors only"),
-        })
-        .collect();
-    emu.extend(dims.iter().map(|&d| ArgValue::Dim(d)));
-    let grid = k.grid.clone().map(|e| e.eval(dims).expect("grid evaluates") as u32);
-    thread::emulate(&program, &mut emu, grid, k.threads()).unwrap_or_else(|e| panic!("{}: {e}", k.name));
-    let emu: Vec<Vec<u8>> = emu.into_iter().filter_map(|a| if let ArgValue::Global { bytes, .. } = a { Some(bytes) } else { None }).collect();
-    let mut reference = tensors.to_vec();
-    let mut iargs: Vec<Arg<'_>> = reference.iter_mut().map(|t| Arg::Tensor(t)).collect();
-    interp::run(k, &mut iargs, dims).unwrap_or_else(|e| panic!("the interpreter fails: {}", e.message));
-    drop(iargs);
-    (emu, reference)
+    emulate_and_interpret(k, tensors, dims)
 }
 
 /// `out[j] = init[j] + Σ_i x[i, j]` over ragged M×N with every tile size and 1 to 8 warps: the

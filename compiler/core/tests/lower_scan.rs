@@ -5,11 +5,10 @@
 
 mod ops_common;
 
-use ops_common::{kernel, pack, pack_i, rng, unpack, unpack_i};
+use ops_common::{emulate_and_interpret, kernel, pack, pack_i, rng, unpack, unpack_i};
 use rand::Rng;
-use tilec_core::interp::{self, Arg};
-use tilec_core::thread::{self, print_program, ArgValue};
-use tilec_core::tir::{Kernel, ParamKind};
+use tilec_core::thread::print_program;
+use tilec_core::tir::Kernel;
 use tilec_dtype::DType;
 
 /// Runs `k` (grid 1) on the emulator and on the interpreter with `inputs` for the tensors it reads
@@ -22,24 +21,7 @@ fn run_both(k: &Kernel, inputs: &[Vec<u8>], sizes: &[(usize, DType)], dims: &[i6
         .enumerate()
         .map(|(i, _)| if k.reads(i) { given.next().expect("an input per read tensor").clone() } else { vec![0xFF; sizes[i].1.nbytes(sizes[i].0)] })
         .collect();
-    let program = tilec_core::lower::lower(k).unwrap_or_else(|d| panic!("{}", d.message));
-    let mut emu: Vec<ArgValue> = k
-        .params
-        .iter()
-        .zip(&args)
-        .map(|(p, b)| match p.kind {
-            ParamKind::Tensor { dtype, .. } => ArgValue::Global { dtype, bytes: b.clone() },
-            _ => unreachable!("tensors only"),
-        })
-        .collect();
-    emu.extend(dims.iter().map(|&d| ArgValue::Dim(d)));
-    thread::emulate(&program, &mut emu, [1, 1, 1], k.threads()).unwrap_or_else(|e| panic!("{e}"));
-    let emu: Vec<Vec<u8>> = emu.into_iter().filter_map(|a| if let ArgValue::Global { bytes, .. } = a { Some(bytes) } else { None }).collect();
-    let mut reference = args;
-    let mut iargs: Vec<Arg<'_>> = reference.iter_mut().map(|t| Arg::Tensor(t)).collect();
-    interp::run(k, &mut iargs, dims).unwrap_or_else(|e| panic!("the interpreter fails: {}", e.message));
-    drop(iargs);
-    (emu, reference)
+    emulate_and_interpret(k, &args, dims)
 }
 
 /// Random representable values of `dt`: integers over most of a narrow type's range (so prefix sums

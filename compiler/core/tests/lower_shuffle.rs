@@ -4,10 +4,9 @@
 
 mod ops_common;
 
-use ops_common::{kernel, pack, rng};
+use ops_common::{emulate_and_interpret, kernel, pack, rng};
 use rand::Rng;
-use tilec_core::interp::{self, Arg};
-use tilec_core::thread::{self, print_program, ArgValue};
+use tilec_core::thread::print_program;
 use tilec_core::tir::{Kernel, ParamKind};
 
 /// Emulator and interpreter results for random inputs (outputs poisoned) on `R x C` tensors.
@@ -28,24 +27,7 @@ fn run_both(k: &Kernel, r: usize, c: usize, seed: u64) -> (Vec<Vec<u8>>, Vec<Vec
         })
         .collect();
     let dims: Vec<i64> = k.dims.iter().map(|d| if d == "R" { r as i64 } else { c as i64 }).collect();
-    let program = tilec_core::lower::lower(k).unwrap_or_else(|d| panic!("{}", d.message));
-    let mut emu: Vec<ArgValue> = k
-        .params
-        .iter()
-        .zip(&args)
-        .map(|(p, b)| match p.kind {
-            ParamKind::Tensor { dtype, .. } => ArgValue::Global { dtype, bytes: b.clone() },
-            _ => unreachable!(),
-        })
-        .collect();
-    emu.extend(dims.iter().map(|&d| ArgValue::Dim(d)));
-    thread::emulate(&program, &mut emu, [1, 1, 1], k.threads()).unwrap_or_else(|e| panic!("{e}"));
-    let emu: Vec<Vec<u8>> = emu.into_iter().filter_map(|a| if let ArgValue::Global { bytes, .. } = a { Some(bytes) } else { None }).collect();
-    let mut reference = args.clone();
-    let mut iargs: Vec<Arg<'_>> = reference.iter_mut().map(|t| Arg::Tensor(t)).collect();
-    interp::run(k, &mut iargs, &dims).expect("interpreter runs");
-    drop(iargs);
-    (emu, reference)
+    emulate_and_interpret(k, &args, &dims)
 }
 
 #[test]

@@ -80,3 +80,30 @@ pub fn ulps32(a: f32, b: f32) -> u64 {
 pub fn f16() -> DType {
     DType::F16
 }
+
+/// Runs `k` (tensor parameters only, one buffer each in `tensors`) lowered to its thread-level
+/// program on the emulator, over the kernel's grid, and on the tile interpreter; returns the tensors
+/// after each.
+pub fn emulate_and_interpret(k: &Kernel, tensors: &[Vec<u8>], dims: &[i64]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    use tilec_core::thread::{self, ArgValue};
+    use tilec_core::tir::ParamKind;
+    let program = tilec_core::lower::lower(k).unwrap_or_else(|d| panic!("{}", d.message));
+    let mut emu: Vec<ArgValue> = k
+        .params
+        .iter()
+        .zip(tensors)
+        .map(|(p, b)| match p.kind {
+            ParamKind::Tensor { dtype, .. } => ArgValue::Global { dtype, bytes: b.clone() },
+            _ => panic!("tensor parameters only"),
+        })
+        .collect();
+    emu.extend(dims.iter().map(|&d| ArgValue::Dim(d)));
+    let grid = k.grid.clone().map(|e| e.eval(dims).expect("grid evaluates") as u32);
+    thread::emulate(&program, &mut emu, grid, k.threads()).unwrap_or_else(|e| panic!("{}: {e}", k.name));
+    let emu = emu.into_iter().filter_map(|a| if let ArgValue::Global { bytes, .. } = a { Some(bytes) } else { None }).collect();
+    let mut reference = tensors.to_vec();
+    let mut iargs: Vec<Arg<'_>> = reference.iter_mut().map(|t| Arg::Tensor(t)).collect();
+    interp::run(k, &mut iargs, dims).unwrap_or_else(|e| panic!("the interpreter fails: {}", e.message));
+    drop(iargs);
+    (emu, reference)
+}
