@@ -75,7 +75,6 @@ pub fn binary(op: BinaryOp, dt: DType, a: Scalar, b: Scalar) -> Result<Scalar, U
 }
 
 pub fn compare(op: CmpOp, dt: DType, a: Scalar, b: Scalar) -> bool {
-    use std::cmp::Ordering;
     let ord = match (a, b) {
         (Scalar::Float(x), Scalar::Float(y)) => x.partial_cmp(&y),
         (Scalar::Int(x), Scalar::Int(y)) if is_u64(dt) => Some((x as u64).cmp(&(y as u64))),
@@ -83,18 +82,7 @@ pub fn compare(op: CmpOp, dt: DType, a: Scalar, b: Scalar) -> bool {
         (Scalar::Bool(x), Scalar::Bool(y)) => Some(x.cmp(&y)),
         _ => None,
     };
-    // A NaN compares unequal to everything and is not ordered (IEEE).
-    match ord {
-        None => op == CmpOp::Ne,
-        Some(o) => match op {
-            CmpOp::Eq => o == Ordering::Equal,
-            CmpOp::Ne => o != Ordering::Equal,
-            CmpOp::Lt => o == Ordering::Less,
-            CmpOp::Le => o != Ordering::Greater,
-            CmpOp::Gt => o == Ordering::Greater,
-            CmpOp::Ge => o != Ordering::Less,
-        },
-    }
+    op.holds(ord)
 }
 
 pub fn unary(op: UnaryOp, dt: DType, a: Scalar) -> Scalar {

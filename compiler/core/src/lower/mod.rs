@@ -364,14 +364,7 @@ impl Lowering<'_> {
                 xs.into_iter().zip(ys).map(|(x, y)| self.b.binary(bop, x, y)).collect()
             }
             Op::Compare(op, a, c) => {
-                let cop = match op {
-                    tir::CmpOp::Eq => CmpOp::Eq,
-                    tir::CmpOp::Ne => CmpOp::Ne,
-                    tir::CmpOp::Lt => CmpOp::Lt,
-                    tir::CmpOp::Le => CmpOp::Le,
-                    tir::CmpOp::Gt => CmpOp::Gt,
-                    tir::CmpOp::Ge => CmpOp::Ge,
-                };
+                let cop = *op;
                 let (xs, ys) = (self.get(*a), self.get(*c));
                 xs.into_iter().zip(ys).map(|(x, y)| self.b.cmp(cop, x, y)).collect()
             }

@@ -110,29 +110,8 @@ impl UnOp {
     }
 }
 
-/// Comparisons; a NaN operand makes every comparison false except `ne` (IEEE).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl CmpOp {
-    pub fn name(self) -> &'static str {
-        match self {
-            CmpOp::Eq => "eq",
-            CmpOp::Ne => "ne",
-            CmpOp::Lt => "lt",
-            CmpOp::Le => "le",
-            CmpOp::Gt => "gt",
-            CmpOp::Ge => "ge",
-        }
-    }
-}
+/// Comparisons: the tile IR's own ([`crate::tir::CmpOp`]), with the same NaN rule.
+pub use crate::tir::CmpOp;
 
 /// `shfl.sync` modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -145,23 +145,12 @@ pub fn fma(dt: DType, a: u64, b: u64, c: u64) -> Result<u64, Invalid> {
 
 /// `a op b` on codes of `dt` (IEEE: NaN is unordered).
 pub fn compare(op: CmpOp, dt: DType, a: u64, b: u64) -> bool {
-    use std::cmp::Ordering;
     let ord = if dt.is_float() {
         decode(dt, a).partial_cmp(&decode(dt, b))
     } else {
         Some(decode_int(dt, a).cmp(&decode_int(dt, b)))
     };
-    match ord {
-        None => op == CmpOp::Ne,
-        Some(o) => match op {
-            CmpOp::Eq => o == Ordering::Equal,
-            CmpOp::Ne => o != Ordering::Equal,
-            CmpOp::Lt => o == Ordering::Less,
-            CmpOp::Le => o != Ordering::Greater,
-            CmpOp::Gt => o == Ordering::Greater,
-            CmpOp::Ge => o != Ordering::Less,
-        },
-    }
+    op.holds(ord)
 }
 
 /// `lop3.b32`: bit `i` of the result is bit `4·a_i + 2·b_i + c_i` of `lut` (so `lut = 0xF0` is `a`,

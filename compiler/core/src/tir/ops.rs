@@ -27,7 +27,9 @@ pub enum BinaryOp {
     Or,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Comparisons; a NaN operand makes every comparison false except `ne` (IEEE). Shared by the tile IR
+/// and the thread-level program, so both executors decide from one table ([`CmpOp::holds`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CmpOp {
     Eq,
     Ne,
@@ -35,6 +37,36 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+}
+
+impl CmpOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
+        }
+    }
+
+    /// Whether the comparison holds for operands ordered `ord`; `None` (a NaN operand: unordered)
+    /// satisfies only `ne`.
+    pub fn holds(self, ord: Option<std::cmp::Ordering>) -> bool {
+        use std::cmp::Ordering;
+        match ord {
+            None => self == CmpOp::Ne,
+            Some(o) => match self {
+                CmpOp::Eq => o == Ordering::Equal,
+                CmpOp::Ne => o != Ordering::Equal,
+                CmpOp::Lt => o == Ordering::Less,
+                CmpOp::Le => o != Ordering::Greater,
+                CmpOp::Gt => o == Ordering::Greater,
+                CmpOp::Ge => o != Ordering::Less,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
