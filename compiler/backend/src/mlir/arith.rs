@@ -61,6 +61,19 @@ impl<'c, 'a> Ops<'c, 'a> {
         self.push(arith::constant(self.ctx, IntegerAttribute::new(ty, v).into(), self.loc))
     }
 
+    /// The address of global symbol `name` (a shared-memory buffer, a constant table) as a pointer in
+    /// LLVM address space `space` (`llvm.mlir.addressof`).
+    pub fn address_of(&self, name: &str, space: u32) -> Value<'c, 'a> {
+        let ptr = Type::parse(self.ctx, &format!("!llvm.ptr<{space}>")).expect("valid type");
+        self.push(
+            melior::ir::operation::OperationBuilder::new("llvm.mlir.addressof", self.loc)
+                .add_attributes(&[(melior::ir::Identifier::new(self.ctx, "global_name"), melior::ir::attribute::FlatSymbolRefAttribute::new(self.ctx, name).into())])
+                .add_results(&[ptr])
+                .build()
+                .expect("valid operation"),
+        )
+    }
+
     pub fn i64(&self, v: i64) -> Value<'c, 'a> {
         self.int(IntegerType::new(self.ctx, 64).into(), v)
     }

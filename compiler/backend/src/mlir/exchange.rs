@@ -14,11 +14,10 @@ use super::kernel::{Emitter, Scope};
 use crate::error::CodegenError;
 use melior::dialect::arith::CmpiPredicate;
 use melior::dialect::{arith, llvm, scf};
-use melior::ir::attribute::FlatSymbolRefAttribute;
 use melior::ir::block::BlockLike;
 use melior::ir::operation::OperationBuilder;
 use melior::ir::r#type::IntegerType;
-use melior::ir::{Block, Identifier, Region, RegionLike, Type, Value, ValueLike};
+use melior::ir::{Block, Region, RegionLike, Type, Value, ValueLike};
 use tilec_core::syntax::Span;
 use tilec_core::tir::{ReduceOp, ValueId};
 use tilec_dtype::DType;
@@ -58,17 +57,7 @@ impl<'c> Emitter<'c, '_> {
     fn scratch_at<'a>(&self, block: &'a Block<'c>, byte_offset: u64) -> Value<'c, 'a> {
         let ops = Ops { ctx: self.ctx, block, loc: self.loc };
         let ptr = Type::parse(self.ctx, "!llvm.ptr<3>").expect("valid type");
-        let base: Value = block
-            .append_operation(
-                OperationBuilder::new("llvm.mlir.addressof", self.loc)
-                    .add_attributes(&[(Identifier::new(self.ctx, "global_name"), FlatSymbolRefAttribute::new(self.ctx, &self.scratch_name()).into())])
-                    .add_results(&[ptr])
-                    .build()
-                    .expect("valid operation"),
-            )
-            .result(0)
-            .expect("one result")
-            .into();
+        let base = ops.address_of(&self.scratch_name(), 3);
         if byte_offset == 0 {
             return base;
         }

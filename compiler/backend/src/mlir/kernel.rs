@@ -493,17 +493,7 @@ impl<'c> Emitter<'c, '_> {
     /// Element `at` of constant table `name`.
     fn load_table<'a>(&self, block: &'a Block<'c>, name: &str, at: Value<'c, 'a>) -> Value<'c, 'a> {
         let ptr = Type::parse(self.ctx, "!llvm.ptr<1>").expect("valid type");
-        let base: Value = block
-            .append_operation(
-                OperationBuilder::new("llvm.mlir.addressof", self.loc)
-                    .add_attributes(&[(Identifier::new(self.ctx, "global_name"), melior::ir::attribute::FlatSymbolRefAttribute::new(self.ctx, name).into())])
-                    .add_results(&[ptr])
-                    .build()
-                    .expect("valid operation"),
-            )
-            .result(0)
-            .expect("one result")
-            .into();
+        let base = Ops { ctx: self.ctx, block, loc: self.loc }.address_of(name, 1);
         let i64t: Type = IntegerType::new(self.ctx, 64).into();
         let p: Value = block.append_operation(melior::dialect::llvm::get_element_ptr_dynamic(self.ctx, base, &[at], i64t, ptr, self.loc)).result(0).expect("one result").into();
         block.append_operation(melior::dialect::llvm::load(self.ctx, p, i64t, self.loc, Default::default())).result(0).expect("one result").into()

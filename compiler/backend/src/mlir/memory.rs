@@ -319,20 +319,7 @@ impl<'c> Emitter<'c, '_> {
         self.tables.borrow_mut().insert(dt);
         let ops = Ops { ctx: self.ctx, block, loc: self.loc };
         let ptr = Type::parse(self.ctx, "!llvm.ptr<1>").expect("valid type");
-        let base: Value = block
-            .append_operation(
-                melior::ir::operation::OperationBuilder::new("llvm.mlir.addressof", self.loc)
-                    .add_attributes(&[(
-                        melior::ir::Identifier::new(self.ctx, "global_name"),
-                        melior::ir::attribute::FlatSymbolRefAttribute::new(self.ctx, &self.table_name(dt)).into(),
-                    )])
-                    .add_results(&[ptr])
-                    .build()
-                    .expect("valid operation"),
-            )
-            .result(0)
-            .expect("one result")
-            .into();
+        let base = ops.address_of(&self.table_name(dt), 1);
         let index: Value = block
             .append_operation(melior::dialect::arith::extui(code, melior::ir::r#type::IntegerType::new(self.ctx, 64).into(), self.loc))
             .result(0)

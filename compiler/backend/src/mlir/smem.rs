@@ -11,10 +11,8 @@ use super::kernel::{Emitter, Scope};
 use crate::error::CodegenError;
 use melior::dialect::arith::CmpiPredicate;
 use melior::dialect::{llvm, scf};
-use melior::ir::attribute::FlatSymbolRefAttribute;
 use melior::ir::block::BlockLike;
-use melior::ir::operation::OperationBuilder;
-use melior::ir::{Block, Identifier, Region, RegionLike, Type, Value};
+use melior::ir::{Block, Region, RegionLike, Type, Value};
 use tilec_core::syntax::Span;
 use tilec_core::tir::{SharedView, ValueId};
 
@@ -32,18 +30,7 @@ impl<'c> Emitter<'c, '_> {
         }
         let ops = Ops { ctx: self.ctx, block: s.block, loc: self.loc };
         let ptr = Type::parse(self.ctx, "!llvm.ptr<3>").expect("valid type");
-        let base: Value = s
-            .block
-            .append_operation(
-                OperationBuilder::new("llvm.mlir.addressof", self.loc)
-                    .add_attributes(&[(Identifier::new(self.ctx, "global_name"), FlatSymbolRefAttribute::new(self.ctx, &self.smem_name(view.buffer)).into())])
-                    .add_results(&[ptr])
-                    .build()
-                    .expect("valid operation"),
-            )
-            .result(0)
-            .expect("one result")
-            .into();
+        let base = ops.address_of(&self.smem_name(view.buffer), 3);
         let dist = Distribution::new(shape, threads);
         let numel = ops.i64(dist.numel as i64);
         let mut out = Vec::new();

@@ -10,12 +10,11 @@
 use super::{Emitter, Scope};
 use crate::error::CodegenError;
 use melior::dialect::{arith, llvm, scf};
-use melior::ir::attribute::{FlatSymbolRefAttribute, IntegerAttribute};
+use melior::ir::attribute::IntegerAttribute;
 use melior::ir::block::BlockLike;
-use melior::ir::operation::OperationBuilder;
 use melior::ir::r#type::IntegerType;
 use melior::ir::RegionLike;
-use melior::ir::{Block, Identifier, Region, Type, Value, ValueLike};
+use melior::ir::{Block, Region, Type, Value, ValueLike};
 use tilec_core::syntax::Span;
 use tilec_core::thread::{Reg, Ty};
 
@@ -59,14 +58,7 @@ impl<'c> Emitter<'c, '_> {
     pub(super) fn shared_ptr<'a>(&self, s: &Scope<'c, 'a>, buf: usize, offset: Value<'c, 'a>) -> Value<'c, 'a> {
         let offset = self.offset_as(s, offset, 32);
         let ptr = Type::parse(self.ctx, "!llvm.ptr<3>").expect("valid type");
-        let base = self.push(
-            s,
-            OperationBuilder::new("llvm.mlir.addressof", self.loc)
-                .add_attributes(&[(Identifier::new(self.ctx, "global_name"), FlatSymbolRefAttribute::new(self.ctx, &self.shared_name()).into())])
-                .add_results(&[ptr])
-                .build()
-                .expect("valid operation"),
-        );
+        let base = s.ops(self.loc, self.ctx).address_of(&self.shared_name(), 3);
         let (starts, _) = self.program.shared_layout();
         let at = if starts[buf] == 0 {
             offset

@@ -392,14 +392,7 @@ impl<'c> Emitter<'c, '_> {
     fn decode<'a>(&self, s: &Scope<'c, 'a>, dt: DType, code: Value<'c, 'a>) -> Value<'c, 'a> {
         let name = self.use_table(dt);
         let ptr = Type::parse(self.ctx, "!llvm.ptr<1>").expect("valid type");
-        let base = self.push(
-            s,
-            OperationBuilder::new("llvm.mlir.addressof", self.loc)
-                .add_attributes(&[(Identifier::new(self.ctx, "global_name"), melior::ir::attribute::FlatSymbolRefAttribute::new(self.ctx, &name).into())])
-                .add_results(&[ptr])
-                .build()
-                .expect("valid operation"),
-        );
+        let base = s.ops(self.loc, self.ctx).address_of(&name, 1);
         let i64t: Type = IntegerType::new(self.ctx, 64).into();
         let at = self.push(s, arith::extui(code, i64t, self.loc));
         let f32t = Type::float32(self.ctx);
